@@ -1,0 +1,63 @@
+"""The canonical byte encoding of everything the ledger signs and hashes.
+
+Encoding (documented in docs/formats.md): UTF-8 JSON with object keys sorted by code point,
+no insignificant white space, no floating-point numbers (integers only, within the signed 64-bit
+range), ``null`` only where a schema allows it, and strings escaped minimally (``\\"``, ``\\\\``
+and control characters only). Decoding re-encodes and compares, so exactly one byte string
+represents each value and a signature or hash can never be made to cover two meanings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ledger.errors import EncodingError
+
+_INT_MIN = -(2**63)
+_INT_MAX = 2**63 - 1
+
+
+def encode(value: Any) -> bytes:
+    """Canonical bytes of ``value``: a tree of dicts (str keys), lists, str, int, bool, None."""
+    _check(value, "$")
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def decode(data: bytes) -> Any:
+    """Parse canonical bytes; raise ``EncodingError`` unless ``data`` is exactly canonical."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise EncodingError(f"not valid JSON: {exc}") from exc
+    _check(value, "$")
+    again = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    if again != data:
+        raise EncodingError(
+            "bytes are valid JSON but not in canonical form (sorted keys, no white space)"
+        )
+    return value
+
+
+def _check(value: Any, path: str) -> None:
+    """Reject floats, non-string keys and out-of-range integers anywhere in ``value``."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise EncodingError(f"integer at {path} is outside the signed 64-bit range")
+        return
+    if isinstance(value, float):
+        raise EncodingError(f"number at {path} is a float; amounts are whole grams")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise EncodingError(f"object key at {path} is not a string")
+            _check(item, f"{path}.{key}")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check(item, f"{path}[{i}]")
+        return
+    raise EncodingError(f"value at {path} has unsupported type {type(value).__name__}")

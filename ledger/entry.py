@@ -1,0 +1,168 @@
+"""Signed entries: the envelope every state change travels in, and the log record around it.
+
+An entry is ``{"payload": P, "sigs": [S, ...]}`` in canonical encoding (``ledger.canonical``).
+The payload names the ledger (its origin, so a signature cannot be replayed on another log),
+the operation, the signing participant, that participant's sequence number (strictly
+increasing: a replay is refused) and the operation's body. Each signature covers
+``ENTRY_DOMAIN || canonical(P)`` and names the signing participant and key id; the first
+signature is the payload signer's, further ones are co-signers' (a verifier, an authority, a
+bank).
+
+The sequencer wraps each accepted entry in a record ``{"entry": E, "index": i, "prev": h,
+"time": t}``: ``prev`` is the hex SHA-256 of the previous record (a hash chain), ``time`` the
+sequencing time in Unix milliseconds. The record bytes are the Merkle leaf.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ledger import canonical
+from ledger.errors import EncodingError, InvalidInput
+from ledger.keys import SigningKey
+
+ENTRY_DOMAIN = b"carbonledger/entry/v1\n"
+MAX_SIGNATURES = 4
+GENESIS_PREV = "0" * 64
+_PAYLOAD_KEYS = frozenset({"body", "ledger", "op", "seq", "signer"})
+_SIG_KEYS = frozenset({"key", "sig", "signer"})
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    signer: str
+    key: str
+    sig: bytes
+
+    def to_json(self) -> dict[str, str]:
+        return {"key": self.key, "sig": base64.b64encode(self.sig).decode(), "signer": self.signer}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A decoded, well-formed (not yet authenticated) entry and its canonical bytes."""
+
+    ledger: str
+    op: str
+    signer: str
+    seq: int
+    body: dict[str, Any]
+    signatures: tuple[Signature, ...]
+    raw: bytes
+    message: bytes
+    """What every signature covers: ENTRY_DOMAIN followed by the canonical payload."""
+
+    @property
+    def hash(self) -> bytes:
+        return hashlib.sha256(self.raw).digest()
+
+
+def signing_message(payload: dict[str, Any]) -> bytes:
+    return ENTRY_DOMAIN + canonical.encode(payload)
+
+
+def build_entry(
+    ledger: str,
+    op: str,
+    signer: str,
+    seq: int,
+    body: dict[str, Any],
+    keys: Sequence[tuple[str, str, SigningKey]],
+) -> bytes:
+    """Canonical bytes of a signed entry; ``keys`` are (participant, key id, key) in order."""
+    payload = {"body": body, "ledger": ledger, "op": op, "seq": seq, "signer": signer}
+    message = signing_message(payload)
+    sigs = [Signature(pid, kid, key.sign(message)).to_json() for pid, kid, key in keys]
+    return canonical.encode({"payload": payload, "sigs": sigs})
+
+
+def parse_entry(raw: bytes) -> Entry:
+    """Decode and shape-check an entry. Raises InvalidInput or EncodingError."""
+    value = canonical.decode(raw)
+    if not isinstance(value, dict) or set(value) != {"payload", "sigs"}:
+        raise InvalidInput("an entry is an object with exactly 'payload' and 'sigs'")
+    payload, sigs = value["payload"], value["sigs"]
+    if not isinstance(payload, dict) or set(payload) != _PAYLOAD_KEYS:
+        raise InvalidInput(f"a payload has exactly the fields {sorted(_PAYLOAD_KEYS)}")
+    ledger, op, signer, seq, body = (
+        payload["ledger"], payload["op"], payload["signer"], payload["seq"], payload["body"]
+    )
+    if not (isinstance(ledger, str) and isinstance(op, str) and isinstance(signer, str)):
+        raise InvalidInput("payload ledger, op and signer must be strings")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise InvalidInput(f"payload seq must be a positive integer, got {seq!r}")
+    if not isinstance(body, dict):
+        raise InvalidInput("payload body must be an object")
+    if not isinstance(sigs, list) or not 1 <= len(sigs) <= MAX_SIGNATURES:
+        raise InvalidInput(f"an entry carries 1 to {MAX_SIGNATURES} signatures")
+    signatures = tuple(_parse_signature(s) for s in sigs)
+    if signatures[0].signer != signer:
+        raise InvalidInput("the first signature must be the payload signer's")
+    if len({s.signer for s in signatures}) != len(signatures):
+        raise InvalidInput("a participant signs an entry at most once")
+    message = ENTRY_DOMAIN + canonical.encode(payload)
+    return Entry(ledger, op, signer, seq, body, signatures, raw, message)
+
+
+def _parse_signature(value: Any) -> Signature:
+    if not isinstance(value, dict) or set(value) != _SIG_KEYS:
+        raise InvalidInput(f"a signature has exactly the fields {sorted(_SIG_KEYS)}")
+    if not all(isinstance(value[k], str) for k in _SIG_KEYS):
+        raise InvalidInput("signature fields are strings")
+    try:
+        sig = base64.b64decode(value["sig"], validate=True)
+    except binascii.Error as exc:
+        raise InvalidInput("signature is not base64") from exc
+    return Signature(value["signer"], value["key"], sig)
+
+
+def record_bytes(entry_raw: bytes, index: int, prev_hash: bytes, time_ms: int) -> bytes:
+    """Canonical bytes of the log record wrapping ``entry_raw`` (keys already in order)."""
+    return b"".join(
+        (
+            b'{"entry":',
+            entry_raw,
+            b',"index":',
+            str(index).encode(),
+            b',"prev":"',
+            prev_hash.hex().encode(),
+            b'","time":',
+            str(time_ms).encode(),
+            b"}",
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A log record: an entry at its index, chained to the previous record."""
+
+    index: int
+    prev_hash: bytes
+    time_ms: int
+    entry_raw: bytes
+
+    @property
+    def raw(self) -> bytes:
+        return record_bytes(self.entry_raw, self.index, self.prev_hash, self.time_ms)
+
+
+def parse_record(raw: bytes) -> Record:
+    """Decode a log record, checking it is canonical. Raises EncodingError or InvalidInput."""
+    value = canonical.decode(raw)
+    if not isinstance(value, dict) or set(value) != {"entry", "index", "prev", "time"}:
+        raise InvalidInput("a record has exactly 'entry', 'index', 'prev' and 'time'")
+    try:
+        prev = bytes.fromhex(value["prev"])
+    except (TypeError, ValueError) as exc:
+        raise EncodingError("record prev is not hex") from exc
+    entry_raw = canonical.encode(value["entry"])
+    record = Record(int(value["index"]), prev, int(value["time"]), entry_raw)
+    if record.raw != raw:
+        raise EncodingError("record bytes are not canonical")
+    return record

@@ -1,0 +1,342 @@
+"""The sequencer's ledger: accepting entries in order, hash-chaining them, sealing checkpoints.
+
+``Ledger`` is the single writer of one log. ``submit`` applies a group of entries and makes
+them durable in ONE database transaction together with the state they changed, their Merkle
+nodes and, when due, a signed checkpoint: an entry is acknowledged only after that commit, and
+a crash before it leaves no trace of the group. A rejected entry writes nothing; the others in
+its group go ahead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, insert, select, tuple_
+
+from ledger.apply import apply_entry
+from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.client import Identity
+from ledger.entry import Entry, parse_entry, record_bytes
+from ledger.errors import LedgerError, NotFound, RuleViolation
+from ledger.keys import verify_many
+from ledger.merkle.compact import CompactRange, range_nodes
+from ledger.merkle.hashing import EMPTY_ROOT, leaf_hash, node_hash
+from ledger.merkle.proofs import NodeId, consistency_proof, inclusion_proof
+from ledger.note import NoteSigner
+from ledger.ops import Event
+from ledger.state import State
+from ledger.storage import schema
+from ledger.storage.backend import DatabaseBackend, write_changes
+from ledger.storage.engine import make_engine
+
+GENESIS_PREV = bytes(32)
+FORMAT_VERSION = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """An entry in the log at ``index``; ``duplicate`` if it was already there."""
+
+    index: int
+    entry_hash: bytes
+    event: Event | None
+    duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An entry refused, with the error that says why; nothing of it was written."""
+
+    error: LedgerError
+
+
+Outcome = Accepted | Rejected
+
+
+class Ledger:
+    """One log, opened by its single writer (or read-only when ``signer`` is None)."""
+
+    def __init__(self, engine: Engine, signer: NoteSigner | None, *, seal_every: int = 1000):
+        self.engine = engine
+        self.signer = signer
+        self.seal_every = seal_every
+        self._conn: Connection = engine.connect()
+        self.state = State(DatabaseBackend(self._conn))
+        self._load_head()
+
+    # -- creation -------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        url: str,
+        origin: str,
+        operator: Identity,
+        signer: NoteSigner,
+        *,
+        operator_name: str = "Ledger operator",
+        seal_every: int = 1000,
+    ) -> Ledger:
+        """Create the schema, record the log's identity, append and seal the genesis entry."""
+        from ledger.storage.migrate import upgrade
+
+        engine = make_engine(url)
+        upgrade(engine)
+        with engine.begin() as conn:
+            if conn.execute(select(schema.meta.c.value)).first() is not None:
+                raise RuleViolation(f"a ledger already exists at {url}", code="ledger_exists")
+            conn.execute(
+                insert(schema.meta),
+                [
+                    {"key": "origin", "value": origin},
+                    {"key": "log_vkey", "value": signer.verifier().vkey()},
+                    {"key": "format", "value": FORMAT_VERSION},
+                ],
+            )
+        ledger = cls(engine, signer, seal_every=seal_every)
+        genesis = operator.sign(
+            origin,
+            "genesis",
+            {
+                "origin": origin,
+                "log_key": signer.verifier().vkey(),
+                "operator_id": operator.participant,
+                "operator_name": operator_name,
+                "operator_key": operator.public_key_b64,
+            },
+        )
+        (outcome,) = ledger.submit([genesis], seal=True)
+        if isinstance(outcome, Rejected):
+            raise outcome.error
+        return ledger
+
+    @classmethod
+    def open(cls, url: str, signer: NoteSigner | None = None, *, seal_every: int = 1000) -> Ledger:
+        engine = make_engine(url)
+        from ledger.storage.migrate import upgrade
+
+        upgrade(engine)
+        return cls(engine, signer, seal_every=seal_every)
+
+    def close(self) -> None:
+        self._conn.close()
+        self.engine.dispose()
+
+    # -- the head of the log ----------------------------------------------------------------
+    def _load_head(self) -> None:
+        conn = self._conn
+        meta = dict(conn.execute(select(schema.meta.c.key, schema.meta.c.value)).tuples().all())
+        if "origin" not in meta:
+            raise NotFound("no ledger has been initialised in this database", code="no_ledger")
+        self.origin = meta["origin"]
+        self.log_vkey = meta["log_vkey"]
+        e = schema.entries
+        last = conn.execute(
+            select(e.c.idx, e.c.record_hash, e.c.time_ms).order_by(e.c.idx.desc()).limit(1)
+        ).first()
+        size = 0 if last is None else last.idx + 1
+        self._prev_hash = GENESIS_PREV if last is None else last.record_hash
+        self._last_time = 0 if last is None else last.time_ms
+        self._compact = CompactRange(size, self._fetch_nodes(conn, range_nodes(0, size)))
+        c = schema.checkpoints
+        self._sealed = conn.execute(select(c.c.size).order_by(c.c.size.desc()).limit(1)).scalar()
+        self._sealed = self._sealed or 0
+        conn.commit()
+
+    @property
+    def size(self) -> int:
+        return self._compact.size
+
+    @property
+    def sealed_size(self) -> int:
+        return self._sealed
+
+    # -- accepting entries -------------------------------------------------------------------
+    def submit(self, raws: Sequence[bytes], *, seal: bool = False) -> list[Outcome]:
+        """Apply ``raws`` in order and make the accepted ones durable; one outcome each.
+
+        Seals a checkpoint when ``seal`` is set or ``seal_every`` entries are unsealed.
+        """
+        if self.signer is None:
+            raise RuleViolation("this ledger was opened read-only", code="read_only")
+        outcomes: list[Outcome] = []
+        parsed: list[Entry | LedgerError] = []
+        for raw in raws:
+            try:
+                parsed.append(parse_entry(raw))
+            except LedgerError as exc:
+                parsed.append(exc)
+        verified = self._preverify(parsed)
+        entry_rows: list[dict[str, object]] = []
+        node_rows: list[dict[str, object]] = []
+        pending: dict[bytes, int] = {}
+        compact_before = CompactRange(self._compact.size, self._compact.frontier)
+        prev_before, time_before = self._prev_hash, self._last_time
+        now = max(int(time.time() * 1000), self._last_time)
+        try:
+            for entry, ok in zip(parsed, verified, strict=True):
+                if isinstance(entry, LedgerError):
+                    outcomes.append(Rejected(entry))
+                    continue
+                index = self._compact.size
+                try:
+                    event = apply_entry(self.state, entry, index=index, time_ms=now,
+                                        origin=self.origin, verified=ok)
+                except LedgerError as exc:
+                    outcomes.append(self._duplicate_or(exc, entry, pending))
+                    continue
+                record = record_bytes(entry.raw, index, self._prev_hash, now)
+                record_hash = hashlib.sha256(record).digest()
+                entry_hash = entry.hash
+                entry_rows.append({
+                    "idx": index, "record": record, "record_hash": record_hash,
+                    "entry_hash": entry_hash, "op": entry.op, "signer": entry.signer,
+                    "time_ms": now,
+                })
+                for level, idx, digest in self._compact.append(leaf_hash(record)):
+                    node_rows.append({"level": level, "idx": idx, "hash": digest})
+                self._prev_hash = record_hash
+                pending[entry_hash] = index
+                outcomes.append(Accepted(index, entry_hash, event))
+            self._last_time = now
+            conn = self._conn
+            write_changes(conn, self.state.changes())
+            if entry_rows:
+                conn.execute(insert(schema.entries), entry_rows)
+                conn.execute(insert(schema.merkle_nodes), node_rows)
+            if seal or self.size - self._sealed >= self.seal_every:
+                self._seal(conn, now)
+            conn.commit()
+        except BaseException:
+            self._conn.rollback()
+            self.state.discard()
+            self._compact, self._prev_hash, self._last_time = (
+                compact_before, prev_before, time_before
+            )
+            raise
+        self.state.commit()
+        return outcomes
+
+    def seal(self) -> bytes | None:
+        """Seal a checkpoint now if entries are unsealed; return its signed note."""
+        if self.size == self._sealed:
+            return None
+        now = max(int(time.time() * 1000), self._last_time)
+        try:
+            note = self._seal(self._conn, now)
+            self._conn.commit()
+        except BaseException:
+            self._conn.rollback()
+            raise
+        return note
+
+    def _seal(self, conn: Connection, now: int) -> bytes:
+        assert self.signer is not None
+        checkpoint = Checkpoint(self.origin, self.size, self._compact.root())
+        note = sign_checkpoint(checkpoint, self.signer)
+        conn.execute(
+            insert(schema.checkpoints),
+            {"size": checkpoint.size, "root": checkpoint.root, "time_ms": now, "note": note},
+        )
+        self._sealed = checkpoint.size
+        return note
+
+    def _preverify(self, parsed: Sequence[Entry | LedgerError]) -> list[bool]:
+        """Check signatures whose keys are already known, in one parallel batch."""
+        items: list[tuple[bytes, bytes, bytes]] = []
+        owners: list[int] = []
+        for position, entry in enumerate(parsed):
+            if isinstance(entry, LedgerError):
+                continue
+            for sig in entry.signatures:
+                record = self.state.key(sig.key) if self.size else None
+                if record is None:
+                    break
+                items.append((record.public_key, sig.sig, entry.message))
+                owners.append(position)
+            else:
+                continue
+        results = verify_many(items)
+        verified = [not isinstance(e, LedgerError) and bool(e.signatures) for e in parsed]
+        counted = [0] * len(parsed)
+        for position, ok in zip(owners, results, strict=True):
+            counted[position] += 1
+            if not ok:
+                verified[position] = False
+        for position, entry in enumerate(parsed):
+            if isinstance(entry, Entry) and counted[position] != len(entry.signatures):
+                verified[position] = False
+        return verified
+
+    def _duplicate_or(self, exc: LedgerError, entry: Entry, pending: dict[bytes, int]) -> Outcome:
+        """A resubmitted entry is acknowledged again with its index, not applied twice."""
+        if exc.code != "replayed_sequence":
+            return Rejected(exc)
+        entry_hash = entry.hash
+        index = pending.get(entry_hash)
+        if index is None:
+            e = schema.entries
+            index = self._conn.execute(
+                select(e.c.idx).where(e.c.entry_hash == entry_hash)
+            ).scalar()
+        if index is None:
+            return Rejected(exc)
+        return Accepted(index, entry_hash, None, duplicate=True)
+
+    # -- reading the log ---------------------------------------------------------------------
+    @staticmethod
+    def _fetch_nodes(conn: Connection, ids: Sequence[NodeId]) -> list[bytes]:
+        if not ids:
+            return []
+        n = schema.merkle_nodes
+        rows = conn.execute(
+            select(n.c.level, n.c.idx, n.c.hash).where(tuple_(n.c.level, n.c.idx).in_(ids))
+        ).all()
+        found = {(r.level, r.idx): r.hash for r in rows}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound(f"Merkle nodes {missing[:3]} are not stored", code="missing_nodes")
+        return [found[i] for i in ids]
+
+    def root_at(self, size: int) -> bytes:
+        """The Merkle root of the first ``size`` entries. Requires 0 <= size <= self.size."""
+        if not 0 <= size <= self.size:
+            raise NotFound(f"tree size {size} is beyond the log's {self.size}", code="bad_size")
+        if size == 0:
+            return EMPTY_ROOT
+        with self.engine.connect() as conn:
+            hashes = self._fetch_nodes(conn, range_nodes(0, size))
+        root = hashes[-1]
+        for digest in reversed(hashes[:-1]):
+            root = node_hash(digest, root)
+        return root
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        with self.engine.connect() as conn:
+            return inclusion_proof(index, size, lambda ids: self._fetch_nodes(conn, ids))
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        with self.engine.connect() as conn:
+            return consistency_proof(size1, size2, lambda ids: self._fetch_nodes(conn, ids))
+
+    def record(self, index: int) -> bytes:
+        e = schema.entries
+        with self.engine.connect() as conn:
+            raw = conn.execute(select(e.c.record).where(e.c.idx == index)).scalar()
+        if raw is None:
+            raise NotFound(f"no entry at index {index}", code="unknown_entry")
+        return bytes(raw)
+
+    def checkpoint(self, size: int | None = None) -> bytes:
+        """The signed checkpoint note at ``size`` (the latest if None)."""
+        c = schema.checkpoints
+        query = select(c.c.note)
+        query = (query.order_by(c.c.size.desc()).limit(1) if size is None
+                 else query.where(c.c.size == size))
+        with self.engine.connect() as conn:
+            note = conn.execute(query).scalar()
+        if note is None:
+            raise NotFound(f"no checkpoint at size {size}", code="unknown_checkpoint")
+        return bytes(note)

@@ -1,0 +1,66 @@
+"""Every ledger operation: its message schema and the function that applies it.
+
+Each module holds one operation (or a small family on one record): a frozen pydantic message
+for stateless checks and an ``apply`` that checks the rules against state and returns an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.ops import (
+    accounts,
+    cancel,
+    correct,
+    genesis,
+    issue,
+    methodologies,
+    participants,
+    pledge,
+    programs,
+    projects,
+    retire,
+    transfer,
+)
+from ledger.ops.context import Context, Event
+from ledger.ops.fields import Message
+
+
+@dataclass(frozen=True, slots=True)
+class OpSpec:
+    name: str
+    body: type[Message]
+    apply: Callable[[Any, Context], Event]
+
+
+OPERATIONS: dict[str, OpSpec] = {
+    spec.name: spec
+    for spec in (
+        OpSpec("genesis", genesis.Body, genesis.apply),
+        OpSpec("register_participant", participants.RegisterParticipant,
+               participants.register_participant),
+        OpSpec("add_key", participants.AddKey, participants.add_key),
+        OpSpec("revoke_key", participants.RevokeKey, participants.revoke_key),
+        OpSpec("register_program", programs.RegisterProgram, programs.register_program),
+        OpSpec("set_program_role", programs.SetProgramRole, programs.set_program_role),
+        OpSpec("register_methodology", methodologies.RegisterMethodology,
+               methodologies.register_methodology),
+        OpSpec("set_methodology_status", methodologies.SetMethodologyStatus,
+               methodologies.set_methodology_status),
+        OpSpec("register_project", projects.RegisterProject, projects.register_project),
+        OpSpec("open_account", accounts.OpenAccount, accounts.open_account),
+        OpSpec("change_custodian", accounts.ChangeCustodian, accounts.change_custodian),
+        OpSpec("issue", issue.Issue, issue.issue),
+        OpSpec("transfer", transfer.TransferCredits, transfer.transfer),
+        OpSpec("retire", retire.Retire, retire.retire),
+        OpSpec("cancel", cancel.Cancel, cancel.cancel),
+        OpSpec("pledge", pledge.PledgeCredits, pledge.pledge),
+        OpSpec("release_pledge", pledge.ClosePledge, pledge.release_pledge),
+        OpSpec("enforce_pledge", pledge.ClosePledge, pledge.enforce_pledge),
+        OpSpec("correct", correct.Correct, correct.correct),
+    )
+}
+
+__all__ = ["OPERATIONS", "Context", "Event", "OpSpec"]

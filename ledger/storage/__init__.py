@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 Core tables, the database backend of ledger state, and the engine."""

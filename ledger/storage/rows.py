@@ -1,0 +1,111 @@
+"""Conversions between state records and table rows, one pair per table.
+
+Sets are stored as space-separated words, structured values as canonical JSON; everything
+else maps column to field by name (``index`` is stored as ``idx``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import orjson
+from sqlalchemy import Table as SqlTable
+
+from ledger import canonical
+from ledger.records import (
+    Account,
+    Batch,
+    Cancellation,
+    Correction,
+    Holding,
+    KeyRecord,
+    Lot,
+    Methodology,
+    Participant,
+    Pledge,
+    Program,
+    Project,
+    Retirement,
+    Transfer,
+)
+from ledger.state import Table
+from ledger.storage import schema
+
+
+def _lots_out(lots: tuple[Lot, ...]) -> str:
+    return canonical.encode([lot.to_json() for lot in lots]).decode()
+
+
+def _lots_in(text: str) -> tuple[Lot, ...]:
+    return tuple(
+        Lot(item["batch"], tuple((int(s), int(e)) for s, e in item["ranges"]))
+        for item in orjson.loads(text)
+    )
+
+
+def _json_out(value: Any) -> str:
+    return canonical.encode(list(value) if isinstance(value, tuple) else value).decode()
+
+
+def _params_in(text: str) -> tuple[dict[str, Any], ...]:
+    return tuple(orjson.loads(text))
+
+
+def _roles_out(roles: frozenset[str]) -> str:
+    return " ".join(sorted(roles))
+
+
+def _roles_in(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+@dataclass(frozen=True)
+class Mapping_:
+    """How one record type is stored."""
+
+    table: SqlTable
+    record: type[Any]
+    out: Mapping[str, Callable[[Any], Any]]
+    into: Mapping[str, Callable[[Any], Any]]
+
+    def to_row(self, record: Any) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        for f in fields(self.record):
+            value = getattr(record, f.name)
+            encode = self.out.get(f.name)
+            row["idx" if f.name == "index" else f.name] = encode(value) if encode else value
+        return row
+
+    def from_row(self, row: Mapping[str, Any]) -> Any:
+        values: dict[str, Any] = {}
+        for f in fields(self.record):
+            value = row["idx" if f.name == "index" else f.name]
+            decode = self.into.get(f.name)
+            values[f.name] = decode(value) if decode is not None and value is not None else value
+        return self.record(**values)
+
+
+_LOTS = {"lots": _lots_out}
+_LOTS_IN = {"lots": _lots_in}
+
+MAPPINGS: dict[Table, Mapping_] = {
+    Table.PARTICIPANT: Mapping_(schema.participants, Participant, {"roles": _roles_out},
+                                {"roles": _roles_in}),
+    Table.KEY: Mapping_(schema.keys, KeyRecord, {}, {"public_key": bytes}),
+    Table.PROGRAM: Mapping_(schema.programs, Program, {}, {}),
+    Table.METHODOLOGY: Mapping_(schema.methodologies, Methodology, {"parameters": _json_out},
+                                {"parameters": _params_in}),
+    Table.PROJECT: Mapping_(schema.projects, Project, {}, {}),
+    Table.ACCOUNT: Mapping_(schema.accounts, Account, {}, {}),
+    Table.BATCH: Mapping_(schema.batches, Batch, {"parameters": _json_out},
+                          {"parameters": _params_in}),
+    Table.HOLDING: Mapping_(schema.holdings, Holding, {}, {}),
+    Table.RETIREMENT: Mapping_(schema.retirements, Retirement, _LOTS, _LOTS_IN),
+    Table.CANCELLATION: Mapping_(schema.cancellations, Cancellation, _LOTS, _LOTS_IN),
+    Table.PLEDGE: Mapping_(schema.pledges, Pledge, _LOTS, _LOTS_IN),
+    Table.TRANSFER: Mapping_(schema.transfers, Transfer, _LOTS, _LOTS_IN),
+    Table.CORRECTION: Mapping_(schema.corrections, Correction, {"details": _json_out},
+                               {"details": orjson.loads}),
+}
