@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 
 from pydantic import ValidationError
 
 from ledger.entry import Entry
 from ledger.errors import InvalidInput, LedgerError, NotFound, RuleViolation, SignatureInvalid
-from ledger.keys import _verify_one, key_id
+from ledger.keys import key_id, verify_many, verify_one
 from ledger.ops import OPERATIONS, Context, Event, OpSpec
 from ledger.state import State, Table
 
@@ -108,7 +109,7 @@ def _authenticate(state: State, entry: Entry, index: int, verified: bool) -> Non
                     code="key_revoked",
                 )
             public = record.public_key
-        if not verified and not _verify_one(public, sig.sig, entry.message):
+        if not verified and not verify_one(public, sig.sig, entry.message):
             raise SignatureInvalid(
                 f"signature of {sig.signer!r} with key {sig.key} does not verify"
             )
@@ -123,3 +124,32 @@ def _genesis_key(entry: Entry) -> bytes:
     if len(public) != 32:
         raise InvalidInput("genesis operator_key is not a 32-byte Ed25519 key")
     return public
+
+
+def preverify(state: State, entries: Sequence[Entry | LedgerError]) -> list[bool]:
+    """Check, in one parallel batch, the signatures of entries whose keys are already known.
+
+    True at a position means every signature of that entry verified; False means "not checked
+    here" (a key registered in the same group, or a bad signature), and ``apply_entry`` then
+    checks it itself. A key id names its public key for good, so a check made here stays valid.
+    """
+    items: list[tuple[bytes, bytes, bytes]] = []
+    owners: list[int] = []
+    complete = [False] * len(entries)
+    for position, entry in enumerate(entries):
+        if isinstance(entry, LedgerError):
+            continue
+        found = []
+        for sig in entry.signatures:
+            record = state.key(sig.key)
+            if record is None:
+                break
+            found.append((record.public_key, sig.sig, entry.message))
+        else:
+            items.extend(found)
+            owners.extend([position] * len(found))
+            complete[position] = True
+    for position, ok in zip(owners, verify_many(items), strict=True):
+        if not ok:
+            complete[position] = False
+    return complete

@@ -67,7 +67,7 @@ class VerifyingKey:
 
     def verify(self, sig: bytes, msg: bytes) -> None:
         """Return if ``sig`` is this key's signature of ``msg``; raise SignatureInvalid if not."""
-        if not _verify_one(self.raw, sig, msg):
+        if not verify_one(self.raw, sig, msg):
             raise SignatureInvalid(
                 f"signature does not verify under key {self.key_id}", key_id=self.key_id
             )
@@ -116,15 +116,19 @@ def verify_many(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
     """
     workers = min(os.cpu_count() or 1, len(items) // PARALLEL_MIN_BATCH)
     if workers < 2:
-        return [_verify_one(pub, sig, msg) for pub, sig, msg in items]
+        return [verify_one(pub, sig, msg) for pub, sig, msg in items]
     chunk = -(-len(items) // workers)
     parts = [items[i : i + chunk] for i in range(0, len(items), chunk)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        done = pool.map(lambda part: [_verify_one(*item) for item in part], parts)
+        done = pool.map(lambda part: [verify_one(*item) for item in part], parts)
         return [ok for part in done for ok in part]
 
 
-def _verify_one(pub: bytes, sig: bytes, msg: bytes) -> bool:
+def verify_one(pub: bytes, sig: bytes, msg: bytes) -> bool:
+    """Whether ``sig`` is the Ed25519 signature of ``msg`` by raw public key ``pub``.
+
+    Malformed keys or signatures give False rather than an error.
+    """
     if len(pub) != PUBLIC_KEY_SIZE or len(sig) != SIGNATURE_SIZE:
         return False
     try:
@@ -133,6 +137,9 @@ def _verify_one(pub: bytes, sig: bytes, msg: bytes) -> bool:
     except nacl.exceptions.BadSignatureError:
         return False
     return True
+
+
+_verify_one = verify_one  # the old private name, still imported by ledger.apply
 
 
 def _check_size(what: str, value: bytes, want: int) -> None:

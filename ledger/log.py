@@ -16,12 +16,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, insert, select, tuple_
 
-from ledger.apply import apply_entry
+from ledger.apply import apply_entry, preverify
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.client import Identity
 from ledger.entry import Entry, parse_entry, record_bytes
 from ledger.errors import LedgerError, NotFound, RuleViolation
-from ledger.keys import verify_many
 from ledger.merkle.compact import CompactRange, range_nodes
 from ledger.merkle.hashing import EMPTY_ROOT, leaf_hash, node_hash
 from ledger.merkle.proofs import NodeId, consistency_proof, inclusion_proof
@@ -66,6 +65,13 @@ class Ledger:
         self._conn: Connection = engine.connect()
         self.state = State(DatabaseBackend(self._conn))
         self._load_head()
+        if signer is not None and signer.verifier().vkey() != self.log_vkey:
+            self._conn.close()
+            raise RuleViolation(
+                f"the log key given ({signer.verifier().vkey()}) is not this ledger's "
+                f"({self.log_vkey})",
+                code="wrong_log_key",
+            )
 
     # -- creation -------------------------------------------------------------------------
     @classmethod
@@ -168,7 +174,7 @@ class Ledger:
                 parsed.append(parse_entry(raw))
             except LedgerError as exc:
                 parsed.append(exc)
-        verified = self._preverify(parsed)
+        verified = preverify(self.state, parsed) if self.size else [False] * len(parsed)
         entry_rows: list[dict[str, object]] = []
         node_rows: list[dict[str, object]] = []
         pending: dict[bytes, int] = {}
@@ -242,33 +248,6 @@ class Ledger:
         )
         self._sealed = checkpoint.size
         return note
-
-    def _preverify(self, parsed: Sequence[Entry | LedgerError]) -> list[bool]:
-        """Check signatures whose keys are already known, in one parallel batch."""
-        items: list[tuple[bytes, bytes, bytes]] = []
-        owners: list[int] = []
-        for position, entry in enumerate(parsed):
-            if isinstance(entry, LedgerError):
-                continue
-            for sig in entry.signatures:
-                record = self.state.key(sig.key) if self.size else None
-                if record is None:
-                    break
-                items.append((record.public_key, sig.sig, entry.message))
-                owners.append(position)
-            else:
-                continue
-        results = verify_many(items)
-        verified = [not isinstance(e, LedgerError) and bool(e.signatures) for e in parsed]
-        counted = [0] * len(parsed)
-        for position, ok in zip(owners, results, strict=True):
-            counted[position] += 1
-            if not ok:
-                verified[position] = False
-        for position, entry in enumerate(parsed):
-            if isinstance(entry, Entry) and counted[position] != len(entry.signatures):
-                verified[position] = False
-        return verified
 
     def _duplicate_or(self, exc: LedgerError, entry: Entry, pending: dict[bytes, int]) -> Outcome:
         """A resubmitted entry is acknowledged again with its index, not applied twice."""

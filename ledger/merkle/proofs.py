@@ -122,7 +122,8 @@ def consistency_proof(size1: int, size2: int, fetch: NodeFetcher) -> list[bytes]
     """``PROOF(size1, D[size2])``: proof that the first ``size1`` leaves are unchanged.
 
     Requires ``0 < size1 <= size2``; raises ``ProofError`` otherwise. The proof is empty when
-    ``size1 == size2``. ``fetch`` is called at most once.
+    ``size1 == size2``. ``fetch`` is called at most once, with at most
+    ``2 * ceil(log2(size2))`` node ids.
     """
     return consistency_nodes(size1, size2).fetch_and_assemble(fetch)
 

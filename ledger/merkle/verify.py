@@ -4,6 +4,10 @@ Pure functions of plain integers and bytes. Each ``root_from_*`` function comput
 proof leads to; each ``verify_*`` function checks it against a trusted root. A malformed proof
 (sizes out of range, wrong number of hashes, hashes of the wrong length) raises ``ProofError``
 before any hashing; a well-formed proof that leads elsewhere raises ``RootMismatch``.
+
+A proof binds a leaf (or an old root) to a root, not to a tree size: where two sizes give paths
+of the same shape, the same hashes verify for both. Take sizes from the signed checkpoint that
+carries the root, never from the proof's sender alone.
 """
 
 from __future__ import annotations

@@ -57,9 +57,8 @@ class TestInclusionProofMatchesReference:
         store = MemoryNodeStore(data)
         for size in range(1, MAX_EXHAUSTIVE + 1):
             for index in range(size):
-                assert inclusion_proof(index, size, store.fetch) == ref.path(
-                    index, data[:size]
-                ), (index, size)
+                want = ref.path(index, data[:size])
+                assert inclusion_proof(index, size, store.fetch) == want, (index, size)
 
     @settings(max_examples=40, deadline=None)
     @given(st.data())
@@ -88,9 +87,8 @@ class TestConsistencyProofMatchesReference:
         store = MemoryNodeStore(data)
         for size2 in range(1, MAX_EXHAUSTIVE + 1):
             for size1 in range(1, size2 + 1):
-                assert consistency_proof(size1, size2, store.fetch) == ref.proof(
-                    size1, data[:size2]
-                ), (size1, size2)
+                want = ref.proof(size1, data[:size2])
+                assert consistency_proof(size1, size2, store.fetch) == want, (size1, size2)
 
     @settings(max_examples=40, deadline=None)
     @given(st.data())
@@ -205,4 +203,3 @@ class TestFetching:
     def test_store_returning_a_malformed_hash_is_reported(self) -> None:
         with pytest.raises(TamperDetected, match=r"stored node \(0, 1\) has a 3-byte hash"):
             inclusion_proof(0, 8, lambda ids: [b"abc"] * len(ids))
-

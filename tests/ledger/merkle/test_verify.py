@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -148,3 +150,58 @@ class TestVerifyConsistency:
             verify_consistency(6, 8, proof[:-1], ROOTS[6], ROOTS[8])
         with pytest.raises(ProofError, match="wrong proof size 4, want 3"):
             verify_consistency(6, 8, [proof[0], *proof], ROOTS[6], ROOTS[8])
+
+
+def outcome(check: Callable[[], None]) -> type[VerificationError] | None:
+    try:
+        check()
+    except VerificationError as error:
+        return type(error)
+    return None
+
+
+class TestAgreesWithReferenceVerifier:
+    """Proofs presented for other indices and sizes: accepted exactly when the RFC's recursive
+    definition, read backwards, yields the same root (a proof binds a leaf to a root, not to a
+    tree size), malformed exactly when the definition wants another number of hashes."""
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.data())
+    def test_inclusion_proof_under_any_index_and_size(self, data: st.DataObject) -> None:
+        size = data.draw(st.integers(1, MAX_EXHAUSTIVE), label="size")
+        index = data.draw(st.integers(0, size - 1), label="index")
+        claimed_size = data.draw(st.integers(-1, MAX_EXHAUSTIVE + 2), label="claimed_size")
+        claimed_index = data.draw(st.integers(-1, MAX_EXHAUSTIVE + 2), label="claimed_index")
+        leaf = leaf_hash(DATA[index])
+        proof = ref.path(index, DATA[:size])
+
+        want: type[VerificationError] | None = ProofError
+        if 0 <= claimed_index < claimed_size:
+            root = ref.root_from_path(claimed_index, claimed_size, leaf, proof)
+            if root is not None:
+                want = None if root == ROOTS[size] else RootMismatch
+        got = outcome(
+            lambda: verify_inclusion(leaf, claimed_index, claimed_size, proof, ROOTS[size])
+        )
+        assert got is want
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.data())
+    def test_consistency_proof_under_any_sizes(self, data: st.DataObject) -> None:
+        size2 = data.draw(st.integers(1, MAX_EXHAUSTIVE), label="size2")
+        size1 = data.draw(st.integers(1, size2), label="size1")
+        claimed1 = data.draw(st.integers(-1, MAX_EXHAUSTIVE + 2), label="claimed1")
+        claimed2 = data.draw(st.integers(-1, MAX_EXHAUSTIVE + 2), label="claimed2")
+        proof = ref.proof(size1, DATA[:size2])
+        root1, root2 = ROOTS[size1], ROOTS[size2]
+
+        want: type[VerificationError] | None = ProofError
+        if 0 < claimed1 == claimed2:
+            if not proof:
+                want = None if root1 == root2 else RootMismatch
+        elif 0 < claimed1 < claimed2:
+            roots = ref.roots_from_proof(claimed1, claimed2, proof, root1)
+            if roots is not None:
+                want = None if roots == (root1, root2) else RootMismatch
+        got = outcome(lambda: verify_consistency(claimed1, claimed2, proof, root1, root2))
+        assert got is want

@@ -1,0 +1,1 @@
+"""Tests of public checkpoint anchoring: the contract, its client, the build."""
