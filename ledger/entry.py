@@ -81,6 +81,25 @@ def build_entry(
     return canonical.encode({"payload": payload, "sigs": sigs})
 
 
+def add_signature(entry_raw: bytes, participant: str, key_id: str, key: SigningKey) -> bytes:
+    """``entry_raw`` with a co-signature by ``participant`` appended, over the same payload.
+
+    This is the offline co-signing step of a verifier, authority or bank. It checks the entry's
+    shape, not its existing signatures (the co-signer may not know those keys). Raises
+    InvalidInput if ``participant`` already signed or the entry has MAX_SIGNATURES already.
+    """
+    entry = parse_entry(entry_raw)
+    if any(s.signer == participant for s in entry.signatures):
+        raise InvalidInput(f"{participant!r} has already signed this entry",
+                           code="already_signed")
+    if len(entry.signatures) >= MAX_SIGNATURES:
+        raise InvalidInput(f"an entry carries at most {MAX_SIGNATURES} signatures")
+    sigs = [s.to_json() for s in entry.signatures]
+    sigs.append(Signature(participant, key_id, key.sign(entry.message)).to_json())
+    payload = canonical.decode(entry_raw)["payload"]
+    return canonical.encode({"payload": payload, "sigs": sigs})
+
+
 def parse_entry(raw: bytes) -> Entry:
     """Decode and shape-check an entry. Raises InvalidInput or EncodingError."""
     value = canonical.decode(raw)

@@ -176,7 +176,7 @@ class TestSignAndOpen:
 
     def test_wrong_origin_is_rejected(self, log: NoteSigner) -> None:
         data = sign_checkpoint(checkpoint(), log)
-        with pytest.raises(VerificationError, match="want 'other.example/log'"):
+        with pytest.raises(VerificationError, match=r"want 'other\.example/log'"):
             open_checkpoint(data, log.verifier(), origin="other.example/log")
 
     def test_expected_origin_is_accepted(self, log: NoteSigner) -> None:

@@ -1,0 +1,139 @@
+"""The Alembic migrations: a fresh database upgraded to the head is exactly ``schema.metadata``.
+
+Every test gets its own database, once per backend: a SQLite file, an in-memory SQLite
+database, and a PostgreSQL database created for the test on 127.0.0.1:5432 (user ``postgres``)
+and dropped after it. The PostgreSQL cases are skipped only when that server is unreachable,
+and fail instead when ``CARBONLEDGER_TEST_DB=postgresql`` asks for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from psycopg import sql
+from sqlalchemy import CheckConstraint, Engine, Index, MetaData, inspect
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from ledger.storage import migrate, schema
+from ledger.storage.engine import make_engine
+
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+PG_URL = "postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        reason = f"PostgreSQL unreachable at 127.0.0.1:5432 as user postgres: {exc}"
+        if os.environ.get("CARBONLEDGER_TEST_DB") == "postgresql":
+            pytest.fail(f"CARBONLEDGER_TEST_DB=postgresql, but {reason}")
+        pytest.skip(reason)
+    name = f"carbonledger_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield PG_URL.format(name=name)
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgresql"])
+def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty database of each backend."""
+    if request.param == "sqlite-file":
+        url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    elif request.param == "sqlite-memory":
+        url = "sqlite:///:memory:"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def differences(engine: Engine, metadata: MetaData = schema.metadata) -> list[Any]:
+    """What autogenerate would change to make the database match ``metadata``."""
+    with engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+
+def revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return migrate.current_revision(conn)
+
+
+def table_names(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(inspect(conn).get_table_names())
+
+
+class TestUpgrade:
+    def test_fresh_database_matches_schema_metadata(self, fresh_engine: Engine) -> None:
+        migrate.upgrade(fresh_engine)
+        assert differences(fresh_engine) == []
+        assert revision(fresh_engine) == migrate.head_revision()
+
+    def test_upgrading_twice_changes_nothing(self, fresh_engine: Engine) -> None:
+        migrate.upgrade(fresh_engine)
+        migrate.upgrade(fresh_engine)
+        assert differences(fresh_engine) == []
+        assert revision(fresh_engine) == migrate.head_revision()
+
+    def test_every_check_constraint_is_created(self, fresh_engine: Engine) -> None:
+        # compare_metadata does not look at CHECK constraints, so they are compared by name.
+        migrate.upgrade(fresh_engine)
+        with fresh_engine.connect() as conn:
+            db = inspect(conn)
+            for table in schema.metadata.sorted_tables:
+                got = {c["name"] for c in db.get_check_constraints(table.name)}
+                want = {c.name for c in table.constraints if isinstance(c, CheckConstraint)}
+                assert got == want, f"{table.name}: check constraints {got}, want {want}"
+
+    def test_a_failed_upgrade_leaves_nothing_behind(self, fresh_engine: Engine) -> None:
+        with fresh_engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE corrections (x INTEGER)")
+        with pytest.raises((OperationalError, ProgrammingError)):
+            migrate.upgrade(fresh_engine)
+        assert table_names(fresh_engine) == {"corrections"}
+
+
+class TestExistingDatabases:
+    def test_database_made_by_create_all_is_stamped_not_recreated(
+        self, fresh_engine: Engine
+    ) -> None:
+        schema.metadata.create_all(fresh_engine)
+        migrate.upgrade(fresh_engine)
+        assert revision(fresh_engine) == migrate.head_revision()
+        assert differences(fresh_engine) == []
+
+    def test_downgrade_to_base_drops_every_table(self, fresh_engine: Engine) -> None:
+        migrate.upgrade(fresh_engine)
+        with fresh_engine.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "base")
+        assert table_names(fresh_engine) == {"alembic_version"}
+        assert revision(fresh_engine) is None
+
+
+class TestComparison:
+    def test_a_missing_index_is_reported(self, fresh_engine: Engine) -> None:
+        # The comparison above means something only if it sees what the migration left out.
+        migrate.upgrade(fresh_engine)
+        wanted = MetaData()
+        for table in schema.metadata.sorted_tables:
+            table.to_metadata(wanted)
+        Index("entries_op", wanted.tables["entries"].c.op)
+        (diff,) = differences(fresh_engine, wanted)
+        assert diff[0] == "add_index"
+        assert diff[1].name == "entries_op"
