@@ -244,7 +244,7 @@ contract CheckpointAnchor is Ownable2Step {
                 r = nodeHash(p, r);
                 // b.ii. On the right edge of the tree, skip the levels where this node has no
                 // sibling: shift until LSB(fn) is set or fn is 0.
-                while (false) {
+                while (fn & 1 == 0 && fn != 0) {
                     fn >>= 1;
                     sn >>= 1;
                 }

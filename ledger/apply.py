@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ledger.entry import Entry
 from ledger.errors import InvalidInput, LedgerError, NotFound, RuleViolation, SignatureInvalid
-from ledger.keys import key_id, verify_many, verify_one
+from ledger.keys import key_id, verify_one
 from ledger.ops import OPERATIONS, Context, Event, OpSpec
 from ledger.state import State, Table
 
@@ -126,16 +126,20 @@ def _genesis_key(entry: Entry) -> bytes:
     return public
 
 
-def preverify(state: State, entries: Sequence[Entry | LedgerError]) -> list[bool]:
-    """Check, in one parallel batch, the signatures of entries whose keys are already known.
+def collect_signatures(
+    state: State, entries: Sequence[Entry | LedgerError]
+) -> tuple[list[tuple[bytes, bytes, bytes]], list[int], list[bool]]:
+    """The signatures that can be checked before applying, with the entry each belongs to.
 
-    True at a position means every signature of that entry verified; False means "not checked
-    here" (a key registered in the same group, or a bad signature), and ``apply_entry`` then
-    checks it itself. A key id names its public key for good, so a check made here stays valid.
+    Returns (items, owners, known): ``items`` are (public key, signature, message) triples,
+    ``owners[i]`` the position of the entry ``items[i]`` belongs to, and ``known[p]`` True when
+    every key of entry ``p`` is already registered. Entries whose keys are registered in the
+    same batch are checked by ``apply_entry`` itself. A key id names its public key for good,
+    so a check made here stays valid when the entry is applied.
     """
     items: list[tuple[bytes, bytes, bytes]] = []
     owners: list[int] = []
-    complete = [False] * len(entries)
+    known = [False] * len(entries)
     for position, entry in enumerate(entries):
         if isinstance(entry, LedgerError):
             continue
@@ -148,8 +152,5 @@ def preverify(state: State, entries: Sequence[Entry | LedgerError]) -> list[bool
         else:
             items.extend(found)
             owners.extend([position] * len(found))
-            complete[position] = True
-    for position, ok in zip(owners, verify_many(items), strict=True):
-        if not ok:
-            complete[position] = False
-    return complete
+            known[position] = True
+    return items, owners, known

@@ -124,7 +124,7 @@ def parse_entry(raw: bytes) -> Entry:
         raise InvalidInput("the first signature must be the payload signer's")
     if len({s.signer for s in signatures}) != len(signatures):
         raise InvalidInput("a participant signs an entry at most once")
-    message = ENTRY_DOMAIN + canonical.encode(payload)
+    message = ENTRY_DOMAIN + canonical.encode_decoded(payload)
     return Entry(ledger, op, signer, seq, body, signatures, raw, message)
 
 
@@ -180,7 +180,7 @@ def parse_record(raw: bytes) -> Record:
         prev = bytes.fromhex(value["prev"])
     except (TypeError, ValueError) as exc:
         raise EncodingError("record prev is not hex") from exc
-    entry_raw = canonical.encode(value["entry"])
+    entry_raw = canonical.encode_decoded(value["entry"])
     record = Record(int(value["index"]), prev, int(value["time"]), entry_raw)
     if record.raw != raw:
         raise EncodingError("record bytes are not canonical")

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, insert, select, tuple_
 
-from ledger.apply import apply_entry, preverify
+from ledger.apply import apply_entry, collect_signatures
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.client import Identity
 from ledger.entry import Entry, parse_entry, record_bytes
@@ -26,6 +26,7 @@ from ledger.merkle.hashing import EMPTY_ROOT, leaf_hash, node_hash
 from ledger.merkle.proofs import NodeId, consistency_proof, inclusion_proof
 from ledger.note import NoteSigner
 from ledger.ops import Event
+from ledger.sigcheck import SignatureChecker
 from ledger.state import State
 from ledger.storage import schema
 from ledger.storage.backend import DatabaseBackend, write_changes
@@ -55,6 +56,15 @@ class Rejected:
 Outcome = Accepted | Rejected
 
 
+@dataclass
+class _Group:
+    """What applying one group produced, before it is written."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    entries: list[dict[str, object]] = field(default_factory=list)
+    nodes: list[dict[str, object]] = field(default_factory=list)
+
+
 class Ledger:
     """One log, opened by its single writer (or read-only when ``signer`` is None)."""
 
@@ -64,6 +74,7 @@ class Ledger:
         self.seal_every = seal_every
         self._conn: Connection = engine.connect()
         self.state = State(DatabaseBackend(self._conn))
+        self._checker = SignatureChecker()
         self._load_head()
         if signer is not None and signer.verifier().vkey() != self.log_vkey:
             self._conn.close()
@@ -127,6 +138,7 @@ class Ledger:
         return cls(engine, signer, seal_every=seal_every)
 
     def close(self) -> None:
+        self._checker.close()
         self._conn.close()
         self.engine.dispose()
 
@@ -164,66 +176,87 @@ class Ledger:
         """Apply ``raws`` in order and make the accepted ones durable; one outcome each.
 
         Seals a checkpoint when ``seal`` is set or ``seal_every`` entries are unsealed.
+        Signatures are checked in a worker process while the rules run; if one turns out bad,
+        the group is applied again with that entry checked inline, and so rejected.
         """
         if self.signer is None:
             raise RuleViolation("this ledger was opened read-only", code="read_only")
-        outcomes: list[Outcome] = []
         parsed: list[Entry | LedgerError] = []
         for raw in raws:
             try:
                 parsed.append(parse_entry(raw))
             except LedgerError as exc:
                 parsed.append(exc)
-        verified = preverify(self.state, parsed) if self.size else [False] * len(parsed)
-        entry_rows: list[dict[str, object]] = []
-        node_rows: list[dict[str, object]] = []
-        pending: dict[bytes, int] = {}
-        compact_before = CompactRange(self._compact.size, self._compact.frontier)
-        prev_before, time_before = self._prev_hash, self._last_time
-        now = max(int(time.time() * 1000), self._last_time)
+        head = (CompactRange(self._compact.size, self._compact.frontier), self._prev_hash,
+                self._last_time)
         try:
-            for entry, ok in zip(parsed, verified, strict=True):
-                if isinstance(entry, LedgerError):
-                    outcomes.append(Rejected(entry))
-                    continue
-                index = self._compact.size
-                try:
-                    event = apply_entry(self.state, entry, index=index, time_ms=now,
-                                        origin=self.origin, verified=ok)
-                except LedgerError as exc:
-                    outcomes.append(self._duplicate_or(exc, entry, pending))
-                    continue
-                record = record_bytes(entry.raw, index, self._prev_hash, now)
-                record_hash = hashlib.sha256(record).digest()
-                entry_hash = entry.hash
-                entry_rows.append({
-                    "idx": index, "record": record, "record_hash": record_hash,
-                    "entry_hash": entry_hash, "op": entry.op, "signer": entry.signer,
-                    "time_ms": now,
-                })
-                for level, idx, digest in self._compact.append(leaf_hash(record)):
-                    node_rows.append({"level": level, "idx": idx, "hash": digest})
-                self._prev_hash = record_hash
-                pending[entry_hash] = index
-                outcomes.append(Accepted(index, entry_hash, event))
-            self._last_time = now
-            conn = self._conn
-            write_changes(conn, self.state.changes())
-            if entry_rows:
-                conn.execute(insert(schema.entries), entry_rows)
-                conn.execute(insert(schema.merkle_nodes), node_rows)
-            if seal or self.size - self._sealed >= self.seal_every:
-                self._seal(conn, now)
-            conn.commit()
+            owners: list[int] = []
+            known = [False] * len(parsed)
+            collect: Callable[[], list[bool]] = list
+            if self.size:  # before the genesis no key is registered to look up
+                items, owners, known = collect_signatures(self.state, parsed)
+                collect = self._checker.start(items)
+            group = self._apply_group(parsed, known)
+            verdicts = collect()
+            bad = {owners[i] for i, ok in enumerate(verdicts) if not ok}
+            if bad:
+                self.state.discard()
+                self._compact, self._prev_hash, self._last_time = head
+                head = (CompactRange(head[0].size, head[0].frontier), head[1], head[2])
+                group = self._apply_group(
+                    parsed, [k and p not in bad for p, k in enumerate(known)]
+                )
+            self._write_group(group, seal)
         except BaseException:
             self._conn.rollback()
             self.state.discard()
-            self._compact, self._prev_hash, self._last_time = (
-                compact_before, prev_before, time_before
-            )
+            self._compact, self._prev_hash, self._last_time = head
             raise
         self.state.commit()
-        return outcomes
+        return group.outcomes
+
+    def _apply_group(self, parsed: Sequence[Entry | LedgerError], verified: Sequence[bool]
+                     ) -> _Group:
+        group = _Group()
+        pending: dict[bytes, int] = {}
+        now = max(int(time.time() * 1000), self._last_time)
+        for entry, ok in zip(parsed, verified, strict=True):
+            if isinstance(entry, LedgerError):
+                group.outcomes.append(Rejected(entry))
+                continue
+            index = self._compact.size
+            try:
+                event = apply_entry(self.state, entry, index=index, time_ms=now,
+                                    origin=self.origin, verified=ok)
+            except LedgerError as exc:
+                group.outcomes.append(self._duplicate_or(exc, entry, pending))
+                continue
+            record = record_bytes(entry.raw, index, self._prev_hash, now)
+            record_hash = hashlib.sha256(record).digest()
+            entry_hash = entry.hash
+            group.entries.append({
+                "idx": index, "record": record, "record_hash": record_hash,
+                "entry_hash": entry_hash, "op": entry.op, "signer": entry.signer,
+                "time_ms": now,
+            })
+            for level, idx, digest in self._compact.append(leaf_hash(record)):
+                group.nodes.append({"level": level, "idx": idx, "hash": digest})
+            self._prev_hash = record_hash
+            pending[entry_hash] = index
+            group.outcomes.append(Accepted(index, entry_hash, event))
+        self._last_time = now
+        return group
+
+    def _write_group(self, group: _Group, seal: bool) -> None:
+        """Write the group's state changes, records and nodes, seal if due, and commit."""
+        conn = self._conn
+        write_changes(conn, self.state.changes())
+        if group.entries:
+            conn.execute(insert(schema.entries), group.entries)
+            conn.execute(insert(schema.merkle_nodes), group.nodes)
+        if seal or self.size - self._sealed >= self.seal_every:
+            self._seal(conn, self._last_time)
+        conn.commit()
 
     def seal(self) -> bytes | None:
         """Seal a checkpoint now if entries are unsealed; return its signed note."""

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from ledger.apply import apply_entry, preverify
+from ledger.apply import apply_entry, collect_signatures
 from ledger.checkpoint import open_checkpoint
 from ledger.entry import Entry, parse_entry, parse_record
 from ledger.errors import LedgerError, TamperDetected
 from ledger.merkle.compact import CompactRange
 from ledger.merkle.hashing import leaf_hash
 from ledger.note import Verifier
+from ledger.sigcheck import SignatureChecker
 from ledger.state import State
 
 GENESIS_PREV = bytes(32)
@@ -81,6 +82,33 @@ def replay(
     started = time.perf_counter()
     report = ReplayReport()
     compact = CompactRange()
+    checker = SignatureChecker()
+    try:
+        _replay_records(records, checkpoints, origin, log_verifier, state, after_chunk,
+                        chunk_size, checker, compact, report)
+    finally:
+        checker.close()
+    beyond = [size for size in checkpoints if size > compact.size]
+    if beyond:
+        raise tamper(compact.size, f"a checkpoint claims size {min(beyond)}, beyond the log")
+    report.entries = compact.size
+    report.root = compact.root()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _replay_records(
+    records: Iterable[StoredRecord],
+    checkpoints: Mapping[int, bytes],
+    origin: str,
+    log_verifier: Verifier,
+    state: State,
+    after_chunk: Callable[[Sequence[Node]], None] | None,
+    chunk_size: int,
+    checker: SignatureChecker,
+    compact: CompactRange,
+    report: ReplayReport,
+) -> None:
     prev = GENESIS_PREV
     last_time = 0
     for chunk in _chunks(iter(records), chunk_size):
@@ -111,18 +139,12 @@ def replay(
                 break
             entries.append((expected, record.time_ms, stored.raw, entry))
             prev, last_time = digest, record.time_ms
-        nodes = _apply_chunk(entries, checkpoints, origin, log_verifier, state, compact, report)
+        nodes = _apply_chunk(entries, checkpoints, origin, log_verifier, state, compact,
+                             report, checker)
         if after_chunk is not None:
             after_chunk(nodes)
         if failure is not None:
             raise failure
-    beyond = [size for size in checkpoints if size > compact.size]
-    if beyond:
-        raise tamper(compact.size, f"a checkpoint claims size {min(beyond)}, beyond the log")
-    report.entries = compact.size
-    report.root = compact.root()
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _apply_chunk(
@@ -133,21 +155,39 @@ def _apply_chunk(
     state: State,
     compact: CompactRange,
     report: ReplayReport,
+    checker: SignatureChecker,
 ) -> list[Node]:
-    verified = preverify(state, [entry for _, _, _, entry in entries]) if compact.size else None
+    """Apply a chunk with its signatures checked beside it; the first failure is raised."""
+    owners: list[int] = []
+    known = [False] * len(entries)
+    collect: Callable[[], list[bool]] = list
+    if compact.size:  # before the genesis no key is registered to look up
+        items, owners, known = collect_signatures(state, [e for _, _, _, e in entries])
+        collect = checker.start(items)
     nodes: list[Node] = []
+    failure: TamperDetected | None = None
     for position, (index, time_ms, raw, entry) in enumerate(entries):
         try:
             apply_entry(state, entry, index=index, time_ms=time_ms, origin=origin,
-                        verified=bool(verified and verified[position]))
+                        verified=known[position])
         except LedgerError as exc:
-            raise tamper(index, f"re-applying it fails: {exc.code}: {exc.message}") from exc
+            failure = tamper(index, f"re-applying it fails: {exc.code}: {exc.message}")
+            break
         report.operations[entry.op] += 1
         nodes.extend(compact.append(leaf_hash(raw)))
         note = checkpoints.get(compact.size)
         if note is not None:
-            _check_checkpoint(note, compact, origin, log_verifier)
+            try:
+                _check_checkpoint(note, compact, origin, log_verifier)
+            except TamperDetected as exc:
+                failure = exc
+                break
             report.checkpoints += 1
+    bad = [owners[i] for i, ok in enumerate(collect()) if not ok]
+    if bad and (failure is None or entries[min(bad)][0] <= failure.details["index"]):
+        raise tamper(entries[min(bad)][0], "a signature does not verify")
+    if failure is not None:
+        raise failure
     return nodes
 
 

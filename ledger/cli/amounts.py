@@ -18,7 +18,7 @@ _QUANTITY = re.compile(r"(?P<whole>\d+)(?:\.(?P<frac>\d+))?\s*(?P<unit>t|g)", re
 _MONEY = re.compile(r"(?P<whole>\d+)(?:\.(?P<frac>\d+))?")
 _SERIALS = re.compile(r"(?P<start>\d+)-(?P<end>\d+)")
 
-TONNE_DECIMALS = 6
+TONNE_DECIMALS = len(str(GRAMS_PER_TONNE)) - 1
 """One gram is a millionth of a tonne: tonnes take at most 6 decimal places."""
 
 
@@ -29,7 +29,7 @@ def _scaled(whole: str, frac: str | None, decimals: int, what: str, text: str) -
         raise InvalidInput(
             f"{what} {text!r} has {len(frac)} decimal places, at most {decimals} allowed"
         )
-    return int(whole) * 10**decimals + int(frac.ljust(decimals, "0") or "0")
+    return int(whole + frac.ljust(decimals, "0"))
 
 
 def parse_quantity(text: str) -> int:
@@ -51,7 +51,6 @@ def parse_quantity(text: str) -> int:
         raise InvalidInput(f"quantity {text!r} must be more than zero")
     if grams > MAX_GRAMS:
         raise InvalidInput(f"quantity {text!r} exceeds the maximum of {MAX_GRAMS} g")
-    assert GRAMS_PER_TONNE == 10**TONNE_DECIMALS
     return grams
 
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, update
 
 from ledger.records import Holding, Range
 from ledger.state import Change, Table
@@ -22,59 +22,60 @@ _h = schema.holdings
 
 
 class DatabaseBackend:
-    """Reads state records from the database on ``connection``."""
+    """Reads state records from the database on ``connection``.
+
+    Loads are the hot path of the sequencer (several per entry on a cache miss), so they run as
+    prepared SQL on the DBAPI cursor of the same connection, inside its transaction.
+    """
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self._by_pk = {
-            table: select(m.table).where(
-                and_(*(c == bindparam(f"k{i}") for i, c in enumerate(m.table.primary_key)))
-            )
-            for table, m in MAPPINGS.items()
-        }
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        self._sql: dict[Table, str] = {}
+        self._columns: dict[Table, list[str]] = {}
+        for table, mapping in MAPPINGS.items():
+            sql_table = mapping.table
+            columns = [c.name for c in sql_table.columns]
+            where = " AND ".join(f"{c.name} = {mark}" for c in sql_table.primary_key)
+            self._sql[table] = f"SELECT {', '.join(columns)} FROM {sql_table.name} WHERE {where}"
+            self._columns[table] = columns
+        self._sql[Table.HOLDING] += " AND status <> 'held'"
+        self._sql[Table.NONCE] = f"SELECT last_seq FROM nonces WHERE participant = {mark}"
+        self._sql[Table.PROGRAM_ROLES] = (
+            f"SELECT roles FROM program_roles WHERE program = {mark} AND participant = {mark}"
+        )
+        self._sql[Table.HELD] = (
+            f"SELECT serial_start, serial_end FROM holdings WHERE account = {mark} "
+            f"AND batch = {mark} AND status = 'held' ORDER BY serial_start"
+        )
+        self._sql[Table.ORIGIN] = (
+            f"SELECT id FROM batches WHERE program = {mark} AND origin_ref = {mark}"
+        )
+        self._sql[Table.PROJECT_PERIODS] = (
+            f"SELECT vintage_start, vintage_end, id FROM batches WHERE project = {mark} "
+            "ORDER BY vintage_start"
+        )
 
     def load(self, table: Table, key: Any) -> Any:
         conn = self.connection
-        if table in self._by_pk:
-            params = {f"k{i}": k for i, k in enumerate(key if isinstance(key, tuple) else (key,))}
-            row = conn.execute(self._by_pk[table], params).mappings().first()
-            if row is None:
-                return None
-            found = MAPPINGS[table].from_row(row)
-            if table is Table.HOLDING and found.status == "held":
-                return None
-            return found
-        if table is Table.NONCE:
-            return conn.execute(
-                select(schema.nonces.c.last_seq).where(schema.nonces.c.participant == key)
-            ).scalar()
+        if not conn.in_transaction():
+            conn.begin()
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self._sql[table], key if isinstance(key, tuple) else (key,))
+            if table in (Table.HELD, Table.PROJECT_PERIODS):
+                rows = cursor.fetchall()
+                return tuple(tuple(r) for r in rows) or None
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        if table in MAPPINGS:
+            return MAPPINGS[table].from_row(dict(zip(self._columns[table], row, strict=True)))
         if table is Table.PROGRAM_ROLES:
-            t = schema.program_roles
-            text = conn.execute(
-                select(t.c.roles).where(t.c.program == key[0], t.c.participant == key[1])
-            ).scalar()
-            return None if text is None else frozenset(text.split())
-        if table is Table.HELD:
-            rows = conn.execute(
-                select(_h.c.serial_start, _h.c.serial_end)
-                .where(_h.c.account == key[0], _h.c.batch == key[1], _h.c.status == "held")
-                .order_by(_h.c.serial_start)
-            ).all()
-            return tuple((r[0], r[1]) for r in rows) or None
-        if table is Table.ORIGIN:
-            b = schema.batches
-            return conn.execute(
-                select(b.c.id).where(b.c.program == key[0], b.c.origin_ref == key[1])
-            ).scalar()
-        if table is Table.PROJECT_PERIODS:
-            b = schema.batches
-            rows = conn.execute(
-                select(b.c.vintage_start, b.c.vintage_end, b.c.id)
-                .where(b.c.project == key)
-                .order_by(b.c.vintage_start)
-            ).all()
-            return tuple((r[0], r[1], r[2]) for r in rows) or None
-        raise AssertionError(f"no loader for {table}")
+            return frozenset(row[0].split())
+        return row[0]
 
 
 def write_changes(conn: Connection, changes: Iterable[Change]) -> None:

@@ -69,21 +69,27 @@ class Mapping_:
     record: type[Any]
     out: Mapping[str, Callable[[Any], Any]]
     into: Mapping[str, Callable[[Any], Any]]
+    _fields: tuple[tuple[str, str, Any, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        names = tuple(f.name for f in fields(self.record))
+        object.__setattr__(self, "_fields", tuple(
+            (name, "idx" if name == "index" else name, self.out.get(name), self.into.get(name))
+            for name in names
+        ))
 
     def to_row(self, record: Any) -> dict[str, Any]:
         row: dict[str, Any] = {}
-        for f in fields(self.record):
-            value = getattr(record, f.name)
-            encode = self.out.get(f.name)
-            row["idx" if f.name == "index" else f.name] = encode(value) if encode else value
+        for name, column, encode, _ in self._fields:
+            value = getattr(record, name)
+            row[column] = encode(value) if encode is not None else value
         return row
 
     def from_row(self, row: Mapping[str, Any]) -> Any:
         values: dict[str, Any] = {}
-        for f in fields(self.record):
-            value = row["idx" if f.name == "index" else f.name]
-            decode = self.into.get(f.name)
-            values[f.name] = decode(value) if decode is not None and value is not None else value
+        for name, column, _, decode in self._fields:
+            value = row[column]
+            values[name] = decode(value) if decode is not None and value is not None else value
         return self.record(**values)
 
 

@@ -40,7 +40,7 @@ def anvil_binary() -> Path:
         pytest.skip("node_modules/ absent: run `npm ci` to install anvil (@foundry-rs/anvil)")
     binary = find_anvil()
     if binary is None:
-        pytest.fail(f"node_modules/ present but no anvil binary in it; rerun `npm ci` ({NODE_MODULES})")
+        pytest.fail(f"{NODE_MODULES} exists but holds no anvil binary: rerun `npm ci`")
     return binary
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
+from hexbytes import HexBytes
 
-from contracts.client import AnchorClient, log_id
+from contracts.client import AnchorClient, load_artefact, log_id
 from contracts.devnode import free_port
 from contracts.errors import (
     AnchorInvalidCheckpoint,
@@ -43,9 +45,7 @@ class TestRegistration:
         with pytest.raises(AnchorLogExists):
             deployment.owner.register_log(deployment.origin, [])
 
-    def test_added_key_anchors_and_removed_key_no_longer_does(
-        self, deployment: Deployment
-    ) -> None:
+    def test_added_key_anchors_and_removed_key_no_longer_does(self, deployment: Deployment) -> None:
         d = deployment
         d.owner.add_anchorer(d.origin, d.outsider.sender)
         assert d.outsider.anchor(d.origin, 3, root("a")).status == "anchored"
@@ -77,7 +77,7 @@ class TestAnchoring:
     def test_anchor_emits_checkpoint_anchored(self, deployment: Deployment) -> None:
         d = deployment
         receipt = d.anchorer.anchor(d.origin, 7, root("seven"))
-        tx = d.owner.w3.eth.get_transaction_receipt(receipt.tx_hash)
+        tx = d.owner.w3.eth.get_transaction_receipt(HexBytes(receipt.tx_hash))
         contract = d.owner.w3.eth.contract(address=d.owner.address, abi=_abi(d.owner))
         (event,) = contract.events.CheckpointAnchored().process_receipt(tx)
         assert event["args"]["logId"] == log_id(d.origin)
@@ -168,7 +168,7 @@ class TestSplitView:
         receipt = d.anchorer.anchor(d.origin, 12, root("forked"))
         assert receipt.status == "split_view"
 
-        tx = d.owner.w3.eth.get_transaction_receipt(receipt.tx_hash)
+        tx = d.owner.w3.eth.get_transaction_receipt(HexBytes(receipt.tx_hash))
         assert tx["status"] == 1  # the evidence is in a successful transaction
         contract = d.owner.w3.eth.contract(address=d.owner.address, abi=_abi(d.owner))
         (event,) = contract.events.SplitViewDetected().process_receipt(tx)
@@ -229,8 +229,7 @@ class TestConnection:
         assert caught.value.code == "anchor_unavailable"
 
 
-def _abi(client: AnchorClient) -> list[dict[str, object]]:
-    from contracts.client import load_artefact
-
-    abi: list[dict[str, object]] = load_artefact("CheckpointAnchor")["abi"]
+def _abi(client: AnchorClient) -> list[dict[str, Any]]:
+    """The ABI of the contract ``client`` is bound to."""
+    abi: list[dict[str, Any]] = load_artefact("CheckpointAnchor")["abi"]
     return abi

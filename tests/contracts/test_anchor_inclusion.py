@@ -30,7 +30,7 @@ ENTRIES = [f"entry {i}".encode() for i in range(MAX_SIZE)]
 VECTORS = Path(__file__).resolve().parent.parent / "ledger" / "merkle" / "testdata" / "inclusion"
 
 
-# -- naive RFC 9162 section 2.1 reference ---------------------------------------------------------
+# -- naive RFC 9162 section 2.1 reference -------------------------------------------------------
 
 
 def _split(n: int) -> int:
@@ -58,7 +58,7 @@ def naive_path(m: int, entries: Sequence[bytes]) -> list[bytes]:
     return [*naive_path(m - k, entries[k:]), naive_mth(entries[:k])]
 
 
-# -- the log under test -----------------------------------------------------------------------------
+# -- the log under test ---------------------------------------------------------------------------
 
 
 class Log:
@@ -170,9 +170,7 @@ class TestOnChainVerifier:
                 proof = LOG.proof(index, size)
                 assert client.verify_inclusion_onchain(deployment.origin, size, index, leaf, proof)
 
-    def test_proof_for_a_size_never_anchored_is_not_accepted(
-        self, deployment: Deployment
-    ) -> None:
+    def test_proof_for_a_size_never_anchored_is_not_accepted(self, deployment: Deployment) -> None:
         client = anchored_at(deployment, 8)
         proof = LOG.proof(2, 7)
         leaf = leaf_hash(ENTRIES[2])

@@ -1,0 +1,75 @@
+"""The ``carbonledger`` Typer application: every command, registered in one place.
+
+Commands live in small modules by purpose (``keys``, ``write``, ``shortcuts``, ``read``,
+``prove``, ``integrity``, ``demo``); this module only names them. Every command takes ``--db``
+(or ``CARBONLEDGER_DB``, default ``sqlite:///carbonledger.db``) where it needs a database and
+``--json`` for scripts; a rejected or invalid request exits with status 1, a usage error with 2.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from ledger.cli import demo, integrity, keys, prove, read, shortcuts, write
+
+app = typer.Typer(
+    name="carbonledger",
+    help="A verifiable ledger for carbon-inclusion reduction credits.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+app.add_typer(keys.app, name="keys")
+app.add_typer(prove.app, name="prove")
+
+_COMMANDS = (
+    # creating a ledger and writing to it
+    ("init", write.init),
+    ("submit", write.submit),
+    ("sign", write.sign),
+    ("cosign", write.cosign),
+    ("submit-file", write.submit_file),
+    ("issue", shortcuts.issue),
+    ("transfer", shortcuts.transfer),
+    ("retire", shortcuts.retire),
+    ("cancel", shortcuts.cancel),
+    ("pledge", shortcuts.pledge),
+    ("release", shortcuts.release),
+    ("enforce", shortcuts.enforce),
+    # reading
+    ("info", read.info),
+    ("participants", read.participants),
+    ("programs", read.programs),
+    ("methodologies", read.methodologies),
+    ("projects", read.projects),
+    ("batches", read.batches),
+    ("batch", read.batch),
+    ("holdings", read.holdings),
+    ("history", read.history),
+    ("retirements", read.retirements),
+    ("retirement", read.retirement),
+    ("cancellations", read.cancellations),
+    ("cancellation", read.cancellation),
+    ("pledges", read.pledges),
+    ("trades", read.trades),
+    ("entries", read.entries),
+    ("entry", read.entry),
+    ("checkpoint", read.checkpoint),
+    ("seq", read.seq),
+    # checking
+    ("check", integrity.check),
+    ("verify", integrity.verify),
+    ("export", integrity.export),
+    ("verify-bundle", integrity.verify_bundle),
+    ("verify-proof", integrity.verify_proof),
+    # quick start
+    ("demo", demo.demo),
+)
+
+for _name, _function in _COMMANDS:
+    app.command(_name)(_function)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,53 @@
+"""Signature checking beside the main work: a worker process verifies while rules are applied.
+
+Ed25519 verification holds the interpreter lock in both ``cryptography`` and PyNaCl, so
+threads do not help; a worker process on the second core does. The sequencer and the replayer
+start a batch's check, apply the batch's rules optimistically, then collect the verdicts; a
+batch with a bad signature is re-applied with that entry checked inline (and so rejected).
+Small batches are checked inline: a round trip to the worker costs more than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from ledger.keys import verify_one
+
+Item = tuple[bytes, bytes, bytes]
+"""(raw public key, signature, message)"""
+
+WORKER_MIN_BATCH = 256
+
+
+def _verify_all(items: Sequence[Item]) -> list[bool]:
+    return [verify_one(pub, sig, msg) for pub, sig, msg in items]
+
+
+class SignatureChecker:
+    """Checks batches of signatures in worker processes (one per spare core)."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self._workers = workers if workers is not None else max(1, (os.cpu_count() or 2) - 1)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self, items: Sequence[Item]) -> Callable[[], list[bool]]:
+        """Begin checking ``items``; the returned function waits for and returns the verdicts."""
+        if len(items) < WORKER_MIN_BATCH:
+            return lambda: _verify_all(items)
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+        size = -(-len(items) // self._workers)
+        futures: list[Future[list[bool]]] = [
+            self._pool.submit(_verify_all, list(items[i : i + size]))
+            for i in range(0, len(items), size)
+        ]
+        return lambda: [ok for future in futures for ok in future.result()]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
