@@ -15,6 +15,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, select
@@ -50,31 +51,50 @@ def check_invariants(engine: Engine) -> list[Problem]:
     b, h = schema.batches, schema.holdings
     with engine.connect() as conn:
         counters = {
-            row.id: row for row in conn.execute(
-                select(b.c.id, b.c.program, b.c.serial_start, b.c.serial_end, b.c.issued,
-                       b.c.held, b.c.pledged, b.c.retired, b.c.cancelled)
+            row.id: row
+            for row in conn.execute(
+                select(
+                    b.c.id,
+                    b.c.program,
+                    b.c.serial_start,
+                    b.c.serial_end,
+                    b.c.issued,
+                    b.c.held,
+                    b.c.pledged,
+                    b.c.retired,
+                    b.c.cancelled,
+                )
             )
         }
         for bid, row in counters.items():
             parts = (row.held, row.pledged, row.retired, row.cancelled)
             if row.issued != sum(parts) or min(parts) < 0 or row.issued <= 0:
-                problems.append(Problem(
-                    "supply_mismatch",
-                    f"issued {row.issued} != held {row.held} + pledged {row.pledged} + retired "
-                    f"{row.retired} + cancelled {row.cancelled}", bid))
+                problems.append(
+                    Problem(
+                        "supply_mismatch",
+                        f"issued {row.issued} != held {row.held} + pledged {row.pledged} + retired "
+                        f"{row.retired} + cancelled {row.cancelled}",
+                        bid,
+                    )
+                )
         sums: dict[tuple[str, str], int] = defaultdict(int)
-        for row in conn.execute(
-            select(h.c.batch, h.c.status, func.sum(h.c.serial_end - h.c.serial_start))
-            .group_by(h.c.batch, h.c.status)
+        for total in conn.execute(
+            select(h.c.batch, h.c.status, func.sum(h.c.serial_end - h.c.serial_start)).group_by(
+                h.c.batch, h.c.status
+            )
         ):
-            sums[(row[0], row[1])] = int(row[2])
+            sums[(total[0], total[1])] = int(total[2])
         for bid, row in counters.items():
             for status in ("held", "pledged", "retired", "cancelled"):
                 if sums.get((bid, status), 0) != getattr(row, status):
-                    problems.append(Problem(
-                        "supply_mismatch",
-                        f"{status} ranges add up to {sums.get((bid, status), 0)} g, "
-                        f"the batch says {getattr(row, status)} g", bid))
+                    problems.append(
+                        Problem(
+                            "supply_mismatch",
+                            f"{status} ranges add up to {sums.get((bid, status), 0)} g, "
+                            f"the batch says {getattr(row, status)} g",
+                            bid,
+                        )
+                    )
         problems.extend(_check_tiling(conn, counters))
         problems.extend(_check_program_serials(counters.values()))
         problems.extend(_check_locks(conn))
@@ -102,22 +122,25 @@ def _check_tiling(conn: Connection, counters: dict[str, Any]) -> Iterator[Proble
         if end <= start:
             yield Problem("empty_range", f"range {start}-{end} is empty", batch)
         if start < cursor:
-            yield Problem("serial_overlap", f"range {start}-{end} overlaps serial {cursor - 1}",
-                          batch)
+            yield Problem(
+                "serial_overlap", f"range {start}-{end} overlaps serial {cursor - 1}", batch
+            )
         elif start > cursor:
             yield Problem("serial_gap", f"serials {cursor}-{start} are in no holding", batch)
         cursor = max(cursor, end)
     if current is not None and current in counters and cursor != counters[current].serial_end:
-        yield Problem("serial_outside_batch" if cursor > counters[current].serial_end
-                      else "serial_gap", f"ranges end at {cursor}, the batch at "
-                      f"{counters[current].serial_end}", current)
+        yield Problem(
+            "serial_outside_batch" if cursor > counters[current].serial_end else "serial_gap",
+            f"ranges end at {cursor}, the batch at {counters[current].serial_end}",
+            current,
+        )
     for bid in counters.keys() - seen:
         yield Problem("serial_gap", "the batch has no holdings at all", bid)
 
 
 def _check_program_serials(batches: Any) -> Iterator[Problem]:
     ordered = sorted(batches, key=lambda r: (r.program, r.serial_start))
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in pairwise(ordered):
         if before.program == after.program and after.serial_start < before.serial_end:
             yield Problem("serial_overlap", f"serials overlap batch {before.id}", after.id)
 
@@ -127,23 +150,31 @@ def _check_locks(conn: Connection) -> Iterator[Problem]:
     locked: dict[str, int] = defaultdict(int)
     for ref, amount in conn.execute(
         select(h.c.ref, func.sum(h.c.serial_end - h.c.serial_start))
-        .where(h.c.status != "held").group_by(h.c.ref)
+        .where(h.c.status != "held")
+        .group_by(h.c.ref)
     ):
         locked[ref] = int(amount)
     tables: Sequence[tuple[Table, str]] = (
-        (schema.retirements, "retired"), (schema.cancellations, "cancelled"),
+        (schema.retirements, "retired"),
+        (schema.cancellations, "cancelled"),
     )
     for table, what in tables:
         for rid, quantity in conn.execute(select(table.c.id, table.c.quantity)):
             if locked.get(rid, 0) != quantity:
-                yield Problem("lock_mismatch", f"{what} {quantity} g but its ranges hold "
-                              f"{locked.get(rid, 0)} g", rid)
+                yield Problem(
+                    "lock_mismatch",
+                    f"{what} {quantity} g but its ranges hold {locked.get(rid, 0)} g",
+                    rid,
+                )
     p = schema.pledges
     for pid, quantity, status in conn.execute(select(p.c.id, p.c.quantity, p.c.status)):
         want = quantity if status == "active" else 0
         if locked.get(pid, 0) != want:
-            yield Problem("lock_mismatch", f"pledge {status} with {want} g expected locked, "
-                          f"{locked.get(pid, 0)} g found", pid)
+            yield Problem(
+                "lock_mismatch",
+                f"pledge {status} with {want} g expected locked, {locked.get(pid, 0)} g found",
+                pid,
+            )
 
 
 def verify_ledger(url: str, *, log_vkey: str | None = None) -> ReplayReport:
@@ -162,7 +193,9 @@ def verify_ledger(url: str, *, log_vkey: str | None = None) -> ReplayReport:
             if log_vkey is not None and meta.get("log_vkey") != log_vkey:
                 raise VerificationError(
                     f"the ledger's checkpoint key is {meta.get('log_vkey')}, "
-                    f"the trusted key is {log_vkey}", code="wrong_log_key")
+                    f"the trusted key is {log_vkey}",
+                    code="wrong_log_key",
+                )
             c = schema.checkpoints
             checkpoints = {int(s): bytes(n) for s, n in conn.execute(select(c.c.size, c.c.note))}
             state = State(DatabaseBackend(out))
@@ -219,10 +252,15 @@ def _compare_nodes(conn: Connection, nodes: Sequence[Node]) -> None:
     for level, idx, digest in nodes:
         by_level[level][idx] = digest
     for level, want in by_level.items():
-        got = dict(conn.execute(
-            select(n.c.idx, n.c.hash).where(n.c.level == level,
-                                             n.c.idx.between(min(want), max(want)))
-        ).tuples().all())
+        got = dict(
+            conn.execute(
+                select(n.c.idx, n.c.hash).where(
+                    n.c.level == level, n.c.idx.between(min(want), max(want))
+                )
+            )
+            .tuples()
+            .all()
+        )
         for idx, digest in want.items():
             if got.get(idx) != digest:
                 raise tamper(idx << level, f"stored Merkle node ({level}, {idx}) is wrong")
@@ -241,7 +279,9 @@ def _compare_table(stored: Connection, replayed: Connection, table: Table) -> No
             raise TamperDetected(
                 f"table {table.name} differs from the replayed state at row {position} ({pk}): "
                 f"stored {left}, replayed {right}",
-                table=table.name, key=str(pk), index=None,
+                table=table.name,
+                key=str(pk),
+                index=None,
             )
 
 
@@ -251,5 +291,7 @@ def _zip_longest(a: Any, b: Any) -> Iterator[tuple[Any, Any]]:
         left, right = next(ia, None), next(ib, None)
         if left is None and right is None:
             return
-        yield (tuple(left) if left is not None else None,
-               tuple(right) if right is not None else None)
+        yield (
+            tuple(left) if left is not None else None,
+            tuple(right) if right is not None else None,
+        )

@@ -44,8 +44,9 @@ def export_bundle(url: str, path: str | Path) -> BundleHeader:
             meta = dict(conn.execute(select(schema.meta.c.key, schema.meta.c.value)).tuples().all())
             notes = [bytes(n) for (n,) in conn.execute(select(c.c.note).order_by(c.c.size))]
             size = conn.execute(select(e.c.idx).order_by(e.c.idx.desc()).limit(1)).scalar()
-            header = BundleHeader(meta["origin"], meta["log_vkey"],
-                                  0 if size is None else size + 1, len(notes))
+            header = BundleHeader(
+                meta["origin"], meta["log_vkey"], 0 if size is None else size + 1, len(notes)
+            )
             out.write(orjson.dumps({"format": FORMAT, **header.__dict__}) + b"\n")
             for note in notes:
                 out.write(orjson.dumps({"checkpoint": note.decode()}) + b"\n")
@@ -61,33 +62,40 @@ def export_bundle(url: str, path: str | Path) -> BundleHeader:
 
 
 class Bundle:
-    """A bundle opened for reading: its header, checkpoints, then a stream of records."""
+    """A bundle opened for reading: its header and checkpoints, then a stream of records."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._file = gzip.open(self.path, "rb")
         try:
-            first = orjson.loads(self._file.readline())
-            if not isinstance(first, dict) or first.get("format") != FORMAT:
-                raise InvalidInput(f"{path} is not a {FORMAT} file", code="bad_bundle")
-            self.header = BundleHeader(first["origin"], first["log_vkey"], int(first["size"]),
-                                       int(first["checkpoints"]))
-            self.checkpoints: list[bytes] = []
-            for _ in range(self.header.checkpoints):
-                line = orjson.loads(self._file.readline())
-                self.checkpoints.append(line["checkpoint"].encode())
-        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            self._file.close()
-            raise InvalidInput(f"{path} is not a readable bundle: {exc}",
-                               code="bad_bundle") from exc
+            with gzip.open(self.path, "rb") as f:
+                first = orjson.loads(f.readline())
+                if not isinstance(first, dict) or first.get("format") != FORMAT:
+                    raise InvalidInput(f"{path} is not a {FORMAT} file", code="bad_bundle")
+                self.header = BundleHeader(
+                    first["origin"],
+                    first["log_vkey"],
+                    int(first["size"]),
+                    int(first["checkpoints"]),
+                )
+                self.checkpoints = [
+                    orjson.loads(f.readline())["checkpoint"].encode()
+                    for _ in range(self.header.checkpoints)
+                ]
+        except (OSError, EOFError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise InvalidInput(
+                f"{path} is not a readable bundle: {exc}", code="bad_bundle"
+            ) from exc
 
     def records(self) -> Iterator[StoredRecord]:
+        """The records, in file order (the replay checks that it is index order)."""
         try:
-            for line in self._file:
-                item = orjson.loads(line)
-                yield StoredRecord(int(item["index"]), base64.b64decode(item["record"]))
-        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput(f"{self.path} has a malformed record line: {exc}",
-                               code="bad_bundle") from exc
-        finally:
-            self._file.close()
+            with gzip.open(self.path, "rb") as f:
+                for _ in range(1 + self.header.checkpoints):
+                    f.readline()
+                for line in f:
+                    item = orjson.loads(line)
+                    yield StoredRecord(int(item["index"]), base64.b64decode(item["record"]))
+        except (OSError, EOFError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise InvalidInput(
+                f"{self.path} has a malformed record line: {exc}", code="bad_bundle"
+            ) from exc

@@ -47,20 +47,22 @@ PARTICIPANTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("cqc", "China Quality Certification Centre (CQC)", "certification_body", ("verifier",)),
     ("liangyi", "Zhongshan Liangyi Lighting Co., Ltd.", "enterprise", ("holder",)),
     ("zs-plating", "Zhongshan electroplating company (liable party)", "enterprise", ("holder",)),
-    ("zs-eeb", "Zhongshan Municipal Bureau of Ecology and Environment", "government",
-     ("authority",)),
+    (
+        "zs-eeb",
+        "Zhongshan Municipal Bureau of Ecology and Environment",
+        "government",
+        ("authority",),
+    ),
     ("zs-bank", "Zhongshan green-finance bank branch", "financial_institution", ("bank",)),
     ("wh-eeb", "Wuhan Municipal Bureau of Ecology and Environment", "government", ("issuer",)),
     ("cti", "Centre Testing International (CTI)", "certification_body", ("verifier",)),
     ("gelinmei", "Gelinmei park PV project company", "enterprise", ("holder",)),
     ("rixin", "Rixin Solar distributed PV", "enterprise", ("holder",)),
     ("wh-sanzhen", "Wuhan Sanzhen (compliance emitter)", "enterprise", ("holder",)),
-    ("wh-carbon-account", "Wuhan distributed carbon account platform", "platform",
-     ("platform",)),
+    ("wh-carbon-account", "Wuhan distributed carbon account platform", "platform", ("platform",)),
     ("cbd-forum", "Beijing CBD Forum organising committee", "enterprise", ("holder",)),
 )
-PERSONAL_ACCOUNTS = (("whca-7f3a9c21", 12_500), ("whca-0b81d4e5", 3_860),
-                     ("whca-c29e6a10", 760))
+PERSONAL_ACCOUNTS = (("whca-7f3a9c21", 12_500), ("whca-0b81d4e5", 3_860), ("whca-c29e6a10", 760))
 """Pseudonymous personal accounts kept by the platform, and the grams each user donates."""
 
 
@@ -109,13 +111,20 @@ class _Script:
         self.steps: list[str] = []
         self.refused: list[dict[str, str]] = []
 
-    def _sign(self, who: Identity, op: str, body: dict[str, Any],
-              cosigners: Sequence[Identity]) -> bytes:
+    def _sign(
+        self, who: Identity, op: str, body: dict[str, Any], cosigners: Sequence[Identity]
+    ) -> bytes:
         seq = queries.next_seq(self.ledger.engine, who.participant)
         return who.sign(self.ledger.origin, op, body, cosigners, seq=seq)
 
-    def do(self, who: Identity, op: str, body: dict[str, Any], says: str,
-           cosigners: Sequence[Identity] = ()) -> Event:
+    def do(
+        self,
+        who: Identity,
+        op: str,
+        body: dict[str, Any],
+        says: str,
+        cosigners: Sequence[Identity] = (),
+    ) -> Event:
         (outcome,) = self.ledger.submit([self._sign(who, op, body, cosigners)])
         if isinstance(outcome, Rejected):
             raise outcome.error
@@ -125,13 +134,21 @@ class _Script:
         self.say(line)
         return outcome.event
 
-    def refuse(self, who: Identity, op: str, body: dict[str, Any], says: str, code: str,
-               cosigners: Sequence[Identity] = ()) -> None:
+    def refuse(
+        self,
+        who: Identity,
+        op: str,
+        body: dict[str, Any],
+        says: str,
+        code: str,
+        cosigners: Sequence[Identity] = (),
+    ) -> None:
         """Submit an entry the rules must refuse with ``code``; nothing of it is written."""
         (outcome,) = self.ledger.submit([self._sign(who, op, body, cosigners)])
         if not isinstance(outcome, Rejected) or outcome.error.code != code:
-            raise LedgerError(f"demo expected {op} to be refused with {code}, got {outcome}",
-                              code="demo_failed")
+            raise LedgerError(
+                f"demo expected {op} to be refused with {code}, got {outcome}", code="demo_failed"
+            )
         self.refused.append({"tried": says, "code": code, "message": outcome.error.message})
         self.say(f"[  -] refused: {says}: {code}")
 
@@ -145,8 +162,9 @@ def _reset(directory: Path) -> None:
         (keys / f"{pid}.json").unlink(missing_ok=True)
 
 
-def run_demo(directory: Path = DEFAULT_DIR, *,
-             say: Callable[[str], None] = lambda _line: None) -> DemoResult:
+def run_demo(
+    directory: Path = DEFAULT_DIR, *, say: Callable[[str], None] = lambda _line: None
+) -> DemoResult:
     """Recreate the demo ledger in ``directory`` and run the whole lifecycle; ``say`` receives
     one line per accepted or refused entry. Key files are left in ``directory/keys`` and the
     log key in ``directory/log.key`` so the command line can carry on from there."""
@@ -161,8 +179,9 @@ def run_demo(directory: Path = DEFAULT_DIR, *,
         save_identity(identity, directory / "keys" / f"{identity.participant}.json")
     save_log_key(log_key, directory / "log.key")
 
-    ledger = Ledger.create(url, ORIGIN, operator, log_key,
-                           operator_name="Carbon-inclusion ledger operator (demo)")
+    ledger = Ledger.create(
+        url, ORIGIN, operator, log_key, operator_name="Carbon-inclusion ledger operator (demo)"
+    )
     say(f"[  0] genesis: ledger {ORIGIN}, checkpoint key {ledger.log_vkey}")
     try:
         script = _Script(ledger, say)
@@ -180,148 +199,354 @@ def run_demo(directory: Path = DEFAULT_DIR, *,
 
 def _register(s: _Script, operator: Identity, ids: dict[str, Identity]) -> None:
     for pid, name, kind, roles in PARTICIPANTS:
-        s.do(operator, "register_participant",
-             {"id": pid, "name": name, "kind": kind, "roles": list(roles),
-              "keys": [ids[pid].public_key_b64]},
-             f"register {pid}: {name}")
+        s.do(
+            operator,
+            "register_participant",
+            {
+                "id": pid,
+                "name": name,
+                "kind": kind,
+                "roles": list(roles),
+                "keys": [ids[pid].public_key_b64],
+            },
+            f"register {pid}: {name}",
+        )
     gd, wh = ids["gd-eeb"], ids["wh-eeb"]
-    s.do(operator, "register_program",
-         {"code": "PHCER", "name": "Guangdong carbon-inclusion certified emission reductions",
-          "region": "CN-GD", "administrator": "gd-eeb"}, "program PHCER, administered by gd-eeb")
-    s.do(gd, "set_program_role", {"program": "PHCER", "participant": "gd-ci-registry",
-                                  "role": "issuer"}, "PHCER accredits gd-ci-registry as issuer")
-    s.do(gd, "set_program_role", {"program": "PHCER", "participant": "cqc",
-                                  "role": "verifier"}, "PHCER accredits cqc as verifier")
-    s.do(gd, "register_methodology",
-         {"program": "PHCER", "code": "GD-CI-PV", "version": "2022.1",
-          "title": "Distributed photovoltaic generation", "scenario": "distributed_pv",
-          "region": "CN-GD",
-          "parameters": [{"name": "grid_emission_factor", "value": "0.5271",
-                          "unit": "kgCO2/kWh",
-                          "source": "South China regional grid factor (demo value)"}]},
-         "methodology GD-CI-PV:2022.1, grid factor 0.5271 kgCO2/kWh with its source")
-    s.do(gd, "register_project",
-         {"id": "GD-ZS-PV-0001", "program": "PHCER", "owner": "liangyi",
-          "methodology": "GD-CI-PV:2022.1", "title": "Zhongshan Liangyi Lighting distributed PV",
-          "region": "CN-GD", "city": "Zhongshan", "approval_ref": "GD-CI-P-2023-0001"},
-         "project GD-ZS-PV-0001: Zhongshan Liangyi Lighting distributed PV")
-    s.do(operator, "register_program",
-         {"code": "WHCER", "name": "Wuhan carbon-inclusion reductions", "region": "CN-HB",
-          "administrator": "wh-eeb"}, "program WHCER, administered by wh-eeb")
-    s.do(wh, "set_program_role", {"program": "WHCER", "participant": "wh-eeb",
-                                  "role": "issuer"}, "WHCER: wh-eeb issues itself")
-    s.do(wh, "set_program_role", {"program": "WHCER", "participant": "cti",
-                                  "role": "verifier"}, "WHCER accredits cti as verifier")
-    s.do(wh, "register_methodology",
-         {"program": "WHCER", "code": "WH-CI-PV", "version": "2023.1",
-          "title": "Distributed photovoltaic generation", "scenario": "distributed_pv",
-          "region": "CN-HB",
-          "parameters": [{"name": "grid_emission_factor", "value": "0.5257",
-                          "unit": "kgCO2/kWh",
-                          "source": "Central China regional grid factor (demo value)"}]},
-         "methodology WH-CI-PV:2023.1")
-    s.do(wh, "register_methodology",
-         {"program": "WHCER", "code": "WH-CI-TRAVEL", "version": "2024.1",
-          "title": "Green travel in personal carbon accounts", "scenario": "green_travel",
-          "region": "CN-HB",
-          "parameters": [{"name": "baseline_car_factor", "value": "0.171", "unit": "kgCO2/km",
-                          "source": "private petrol car baseline (demo value)"}]},
-         "methodology WH-CI-TRAVEL:2024.1 (personal green travel)")
+    s.do(
+        operator,
+        "register_program",
+        {
+            "code": "PHCER",
+            "name": "Guangdong carbon-inclusion certified emission reductions",
+            "region": "CN-GD",
+            "administrator": "gd-eeb",
+        },
+        "program PHCER, administered by gd-eeb",
+    )
+    s.do(
+        gd,
+        "set_program_role",
+        {"program": "PHCER", "participant": "gd-ci-registry", "role": "issuer"},
+        "PHCER accredits gd-ci-registry as issuer",
+    )
+    s.do(
+        gd,
+        "set_program_role",
+        {"program": "PHCER", "participant": "cqc", "role": "verifier"},
+        "PHCER accredits cqc as verifier",
+    )
+    s.do(
+        gd,
+        "register_methodology",
+        {
+            "program": "PHCER",
+            "code": "GD-CI-PV",
+            "version": "2022.1",
+            "title": "Distributed photovoltaic generation",
+            "scenario": "distributed_pv",
+            "region": "CN-GD",
+            "parameters": [
+                {
+                    "name": "grid_emission_factor",
+                    "value": "0.5271",
+                    "unit": "kgCO2/kWh",
+                    "source": "South China regional grid factor (demo value)",
+                }
+            ],
+        },
+        "methodology GD-CI-PV:2022.1, grid factor 0.5271 kgCO2/kWh with its source",
+    )
+    s.do(
+        gd,
+        "register_project",
+        {
+            "id": "GD-ZS-PV-0001",
+            "program": "PHCER",
+            "owner": "liangyi",
+            "methodology": "GD-CI-PV:2022.1",
+            "title": "Zhongshan Liangyi Lighting distributed PV",
+            "region": "CN-GD",
+            "city": "Zhongshan",
+            "approval_ref": "GD-CI-P-2023-0001",
+        },
+        "project GD-ZS-PV-0001: Zhongshan Liangyi Lighting distributed PV",
+    )
+    s.do(
+        operator,
+        "register_program",
+        {
+            "code": "WHCER",
+            "name": "Wuhan carbon-inclusion reductions",
+            "region": "CN-HB",
+            "administrator": "wh-eeb",
+        },
+        "program WHCER, administered by wh-eeb",
+    )
+    s.do(
+        wh,
+        "set_program_role",
+        {"program": "WHCER", "participant": "wh-eeb", "role": "issuer"},
+        "WHCER: wh-eeb issues itself",
+    )
+    s.do(
+        wh,
+        "set_program_role",
+        {"program": "WHCER", "participant": "cti", "role": "verifier"},
+        "WHCER accredits cti as verifier",
+    )
+    s.do(
+        wh,
+        "register_methodology",
+        {
+            "program": "WHCER",
+            "code": "WH-CI-PV",
+            "version": "2023.1",
+            "title": "Distributed photovoltaic generation",
+            "scenario": "distributed_pv",
+            "region": "CN-HB",
+            "parameters": [
+                {
+                    "name": "grid_emission_factor",
+                    "value": "0.5257",
+                    "unit": "kgCO2/kWh",
+                    "source": "Central China regional grid factor (demo value)",
+                }
+            ],
+        },
+        "methodology WH-CI-PV:2023.1",
+    )
+    s.do(
+        wh,
+        "register_methodology",
+        {
+            "program": "WHCER",
+            "code": "WH-CI-TRAVEL",
+            "version": "2024.1",
+            "title": "Green travel in personal carbon accounts",
+            "scenario": "green_travel",
+            "region": "CN-HB",
+            "parameters": [
+                {
+                    "name": "baseline_car_factor",
+                    "value": "0.171",
+                    "unit": "kgCO2/km",
+                    "source": "private petrol car baseline (demo value)",
+                }
+            ],
+        },
+        "methodology WH-CI-TRAVEL:2024.1 (personal green travel)",
+    )
     for pid, owner, methodology, title in (
         ("WH-PV-GLM", "gelinmei", "WH-CI-PV:2023.1", "Gelinmei park PV"),
         ("WH-PV-RX", "rixin", "WH-CI-PV:2023.1", "Rixin Solar distributed PV"),
-        ("WH-TRAVEL-2024", "wh-carbon-account", "WH-CI-TRAVEL:2024.1",
-         "Distributed carbon accounts: green travel"),
+        (
+            "WH-TRAVEL-2024",
+            "wh-carbon-account",
+            "WH-CI-TRAVEL:2024.1",
+            "Distributed carbon accounts: green travel",
+        ),
     ):
-        s.do(wh, "register_project",
-             {"id": pid, "program": "WHCER", "owner": owner, "methodology": methodology,
-              "title": title, "region": "CN-HB", "city": "Wuhan"}, f"project {pid}: {title}")
+        s.do(
+            wh,
+            "register_project",
+            {
+                "id": pid,
+                "program": "WHCER",
+                "owner": owner,
+                "methodology": methodology,
+                "title": title,
+                "region": "CN-HB",
+                "city": "Wuhan",
+            },
+            f"project {pid}: {title}",
+        )
 
 
-def _issue_pv(s: _Script, issuer: Identity, verifier: Identity, project: str, year: int,
-              kwh: int, ef_milligrams: int, to: str, origin_ref: str) -> tuple[str, int]:
+def _issue_pv(
+    s: _Script,
+    issuer: Identity,
+    verifier: Identity,
+    project: str,
+    year: int,
+    kwh: int,
+    ef_milligrams: int,
+    to: str,
+    origin_ref: str,
+) -> tuple[str, int]:
     grams = _pv_grams(kwh, ef_milligrams)
     ef = f"0.{ef_milligrams // 100:04d}"
     event = s.do(
-        issuer, "issue",
-        {"project": project, "vintage_start": f"{year}-01-01", "vintage_end": f"{year}-10-31",
-         "quantity": grams, "to_account": to, "verifier": verifier.participant,
-         "report_digest": _digest(f"verification report {project} {year}"),
-         "verified_on": f"{year}-11-30", "origin_ref": origin_ref,
-         "parameters": [
-             {"name": "generation", "value": str(kwh), "unit": "kWh",
-              "source": "grid company settlement meter readings"},
-             {"name": "grid_emission_factor", "value": ef, "unit": "kgCO2/kWh",
-              "source": "methodology parameter"}]},
+        issuer,
+        "issue",
+        {
+            "project": project,
+            "vintage_start": f"{year}-01-01",
+            "vintage_end": f"{year}-10-31",
+            "quantity": grams,
+            "to_account": to,
+            "verifier": verifier.participant,
+            "report_digest": _digest(f"verification report {project} {year}"),
+            "verified_on": f"{year}-11-30",
+            "origin_ref": origin_ref,
+            "parameters": [
+                {
+                    "name": "generation",
+                    "value": str(kwh),
+                    "unit": "kWh",
+                    "source": "grid company settlement meter readings",
+                },
+                {
+                    "name": "grid_emission_factor",
+                    "value": ef,
+                    "unit": "kgCO2/kWh",
+                    "source": "methodology parameter",
+                },
+            ],
+        },
         f"issue {queries.format_tonnes(grams)} to {to} ({kwh:,} kWh x {ef} kg/kWh), "
         f"co-signed by verifier {verifier.participant}",
-        cosigners=[verifier])
+        cosigners=[verifier],
+    )
     return str(event.data["batch"]), grams
 
 
 def _guangdong(s: _Script, ids: dict[str, Identity]) -> None:
     liangyi, plating, bank = ids["liangyi"], ids["zs-plating"], ids["zs-bank"]
-    issue_args = (s, ids["gd-ci-registry"], ids["cqc"], "GD-ZS-PV-0001", 2022, 3_035_500,
-                  PHCER_EF_MILLIGRAMS, "liangyi", "GD-CI-2023-0001")
+    issue_args = (
+        s,
+        ids["gd-ci-registry"],
+        ids["cqc"],
+        "GD-ZS-PV-0001",
+        2022,
+        3_035_500,
+        PHCER_EF_MILLIGRAMS,
+        "liangyi",
+        "GD-CI-2023-0001",
+    )
     batch, _ = _issue_pv(*issue_args)
-    s.refuse(ids["gd-ci-registry"], "issue",
-             {"project": "GD-ZS-PV-0001", "vintage_start": "2022-01-01",
-              "vintage_end": "2022-10-31", "quantity": 1_000_000, "to_account": "liangyi",
-              "verifier": "cqc", "report_digest": _digest("copy"), "verified_on": "2022-11-30",
-              "origin_ref": "GD-CI-2023-0001"},
-             "issuing the same origin reference twice", "duplicate_issuance",
-             cosigners=[ids["cqc"]])
+    s.refuse(
+        ids["gd-ci-registry"],
+        "issue",
+        {
+            "project": "GD-ZS-PV-0001",
+            "vintage_start": "2022-01-01",
+            "vintage_end": "2022-10-31",
+            "quantity": 1_000_000,
+            "to_account": "liangyi",
+            "verifier": "cqc",
+            "report_digest": _digest("copy"),
+            "verified_on": "2022-11-30",
+            "origin_ref": "GD-CI-2023-0001",
+        },
+        "issuing the same origin reference twice",
+        "duplicate_issuance",
+        cosigners=[ids["cqc"]],
+    )
     case_t = 1_019_000_000
-    s.do(liangyi, "transfer",
-         {"from_account": "liangyi", "to_account": "zs-plating",
-          "lots": [{"batch": batch, "quantity": case_t}], "price_fen_per_tonne": 6_903,
-          "venue": "exchange_agreement", "settlement_ref": "GZ-CI-2023-05-0117"},
-         f"trade: liangyi -> zs-plating {queries.format_tonnes(case_t)} at 69.03 CNY/t")
-    s.do(plating, "cancel",
-         {"account": "zs-plating", "lots": [{"batch": batch, "quantity": case_t}],
-          "reason": "ecological_compensation",
-          "case": {"authority": "zs-eeb", "case_number": CASE_NUMBER, "damage_fen": 7_034_400,
-                   "decision_digest": _digest(f"compensation agreement {CASE_NUMBER}")},
-          "note": "alternative repair for wastewater damage that cannot be restored"},
-         f"cancel {queries.format_tonnes(case_t)} for case {CASE_NUMBER} "
-         f"({queries.format_cny(7_034_400)} of damage), co-signed by zs-eeb",
-         cosigners=[ids["zs-eeb"]])
+    s.do(
+        liangyi,
+        "transfer",
+        {
+            "from_account": "liangyi",
+            "to_account": "zs-plating",
+            "lots": [{"batch": batch, "quantity": case_t}],
+            "price_fen_per_tonne": 6_903,
+            "venue": "exchange_agreement",
+            "settlement_ref": "GZ-CI-2023-05-0117",
+        },
+        f"trade: liangyi -> zs-plating {queries.format_tonnes(case_t)} at 69.03 CNY/t",
+    )
+    s.do(
+        plating,
+        "cancel",
+        {
+            "account": "zs-plating",
+            "lots": [{"batch": batch, "quantity": case_t}],
+            "reason": "ecological_compensation",
+            "case": {
+                "authority": "zs-eeb",
+                "case_number": CASE_NUMBER,
+                "damage_fen": 7_034_400,
+                "decision_digest": _digest(f"compensation agreement {CASE_NUMBER}"),
+            },
+            "note": "alternative repair for wastewater damage that cannot be restored",
+        },
+        f"cancel {queries.format_tonnes(case_t)} for case {CASE_NUMBER} "
+        f"({queries.format_cny(7_034_400)} of damage), co-signed by zs-eeb",
+        cosigners=[ids["zs-eeb"]],
+    )
     pledged = 300_000_000
-    event = s.do(liangyi, "pledge",
-                 {"account": "liangyi", "lots": [{"batch": batch, "quantity": pledged}],
-                  "bank": "zs-bank", "contract_ref": "ZSB-GREEN-LOAN-2023-017"},
-                 f"pledge {queries.format_tonnes(pledged)} to zs-bank, co-signed by the bank",
-                 cosigners=[bank])
-    s.refuse(liangyi, "transfer",
-             {"from_account": "liangyi", "to_account": "zs-plating",
-              "lots": [{"batch": batch, "quantity": 400_000_000}]},
-             "transferring 400 t while 300 t of the holding is pledged", "insufficient_credits")
-    s.do(bank, "release_pledge", {"pledge": event.data["pledge"]},
-         f"zs-bank releases {event.data['pledge']} (loan repaid)")
+    event = s.do(
+        liangyi,
+        "pledge",
+        {
+            "account": "liangyi",
+            "lots": [{"batch": batch, "quantity": pledged}],
+            "bank": "zs-bank",
+            "contract_ref": "ZSB-GREEN-LOAN-2023-017",
+        },
+        f"pledge {queries.format_tonnes(pledged)} to zs-bank, co-signed by the bank",
+        cosigners=[bank],
+    )
+    s.refuse(
+        liangyi,
+        "transfer",
+        {
+            "from_account": "liangyi",
+            "to_account": "zs-plating",
+            "lots": [{"batch": batch, "quantity": 400_000_000}],
+        },
+        "transferring 400 t while 300 t of the holding is pledged",
+        "insufficient_credits",
+    )
+    s.do(
+        bank,
+        "release_pledge",
+        {"pledge": event.data["pledge"]},
+        f"zs-bank releases {event.data['pledge']} (loan repaid)",
+    )
 
 
 def _wuhan(s: _Script, ids: dict[str, Identity]) -> None:
     wh, cti, sanzhen = ids["wh-eeb"], ids["cti"], ids["wh-sanzhen"]
-    glm, _ = _issue_pv(s, wh, cti, "WH-PV-GLM", 2023, 8_500_000, WHCER_EF_MILLIGRAMS,
-                       "gelinmei", "WH-CI-2023-0042")
-    rx, _ = _issue_pv(s, wh, cti, "WH-PV-RX", 2023, 6_200_000, WHCER_EF_MILLIGRAMS, "rixin",
-                      "WH-CI-2023-0043")
+    glm, _ = _issue_pv(
+        s, wh, cti, "WH-PV-GLM", 2023, 8_500_000, WHCER_EF_MILLIGRAMS, "gelinmei", "WH-CI-2023-0042"
+    )
+    rx, _ = _issue_pv(
+        s, wh, cti, "WH-PV-RX", 2023, 6_200_000, WHCER_EF_MILLIGRAMS, "rixin", "WH-CI-2023-0043"
+    )
     bought = ((ids["gelinmei"], glm, 4_400_000_000), (ids["rixin"], rx, 3_209_000_000))
     for seller, batch, grams in bought:
-        s.do(seller, "transfer",
-             {"from_account": seller.participant, "to_account": "wh-sanzhen",
-              "lots": [{"batch": batch, "quantity": grams}], "price_fen_per_tonne": 4_500,
-              "venue": "exchange_listing", "settlement_ref": f"HBEX-20231225-{batch[-4:]}"},
-             f"trade on the Hubei exchange: {seller.participant} -> wh-sanzhen "
-             f"{queries.format_tonnes(grams)} at 45.00 CNY/t")
+        s.do(
+            seller,
+            "transfer",
+            {
+                "from_account": seller.participant,
+                "to_account": "wh-sanzhen",
+                "lots": [{"batch": batch, "quantity": grams}],
+                "price_fen_per_tonne": 4_500,
+                "venue": "exchange_listing",
+                "settlement_ref": f"HBEX-20231225-{batch[-4:]}",
+            },
+            f"trade on the Hubei exchange: {seller.participant} -> wh-sanzhen "
+            f"{queries.format_tonnes(grams)} at 45.00 CNY/t",
+        )
     total = sum(g for *_, g in bought)
-    s.do(sanzhen, "retire",
-         {"account": "wh-sanzhen",
-          "lots": [{"batch": batch, "quantity": grams} for _, batch, grams in bought],
-          "beneficiary": {"name": "Wuhan Sanzhen"}, "purpose": "compliance_offset",
-          "jurisdiction": "CN-HB", "claim_ref": "Hubei ETS 2023 compliance (offset part)",
-          "period_start": "2023-01-01", "period_end": "2023-12-31"},
-         f"wh-sanzhen retires {queries.format_tonnes(total)} as a compliance offset")
+    s.do(
+        sanzhen,
+        "retire",
+        {
+            "account": "wh-sanzhen",
+            "lots": [{"batch": batch, "quantity": grams} for _, batch, grams in bought],
+            "beneficiary": {"name": "Wuhan Sanzhen"},
+            "purpose": "compliance_offset",
+            "jurisdiction": "CN-HB",
+            "claim_ref": "Hubei ETS 2023 compliance (offset part)",
+            "period_start": "2023-01-01",
+            "period_end": "2023-12-31",
+        },
+        f"wh-sanzhen retires {queries.format_tonnes(total)} as a compliance offset",
+    )
 
 
 def _donations(s: _Script, ids: dict[str, Identity]) -> str:
@@ -329,56 +554,114 @@ def _donations(s: _Script, ids: dict[str, Identity]) -> str:
     km, car_milligrams = 891_137, 171_000  # baseline 0.171 kg CO2/km
     collected = km * car_milligrams // 1000
     event = s.do(
-        ids["wh-eeb"], "issue",
-        {"project": "WH-TRAVEL-2024", "vintage_start": "2024-01-01",
-         "vintage_end": "2024-04-30", "quantity": collected, "to_account": "wh-carbon-account",
-         "verifier": "cti", "report_digest": _digest("green travel reductions 2024-01..04"),
-         "verified_on": "2024-05-15", "origin_ref": "WHCA-2024-01-04",
-         "parameters": [{"name": "trip_distance", "value": str(km), "unit": "km",
-                         "source": "platform trip records, reconciled"},
-                        {"name": "baseline_car_factor", "value": "0.171", "unit": "kgCO2/km",
-                         "source": "methodology parameter"}]},
+        ids["wh-eeb"],
+        "issue",
+        {
+            "project": "WH-TRAVEL-2024",
+            "vintage_start": "2024-01-01",
+            "vintage_end": "2024-04-30",
+            "quantity": collected,
+            "to_account": "wh-carbon-account",
+            "verifier": "cti",
+            "report_digest": _digest("green travel reductions 2024-01..04"),
+            "verified_on": "2024-05-15",
+            "origin_ref": "WHCA-2024-01-04",
+            "parameters": [
+                {
+                    "name": "trip_distance",
+                    "value": str(km),
+                    "unit": "km",
+                    "source": "platform trip records, reconciled",
+                },
+                {
+                    "name": "baseline_car_factor",
+                    "value": "0.171",
+                    "unit": "kgCO2/km",
+                    "source": "methodology parameter",
+                },
+            ],
+        },
         f"issue {queries.format_tonnes(collected)} of collected personal reductions to the "
-        "platform, co-signed by cti", cosigners=[ids["cti"]])
+        "platform, co-signed by cti",
+        cosigners=[ids["cti"]],
+    )
     batch = str(event.data["batch"])
     for account, grams in PERSONAL_ACCOUNTS:
-        s.do(platform, "open_account", {"id": account},
-             f"platform opens personal account {account}")
-        s.do(platform, "transfer",
-             {"from_account": "wh-carbon-account", "to_account": account,
-              "lots": [{"batch": batch, "quantity": grams}], "settlement_ref": "allocation"},
-             f"platform credits {account} with {grams:,} g")
+        s.do(
+            platform, "open_account", {"id": account}, f"platform opens personal account {account}"
+        )
+        s.do(
+            platform,
+            "transfer",
+            {
+                "from_account": "wh-carbon-account",
+                "to_account": account,
+                "lots": [{"batch": batch, "quantity": grams}],
+                "settlement_ref": "allocation",
+            },
+            f"platform credits {account} with {grams:,} g",
+        )
     for account, grams in PERSONAL_ACCOUNTS:
-        s.do(platform, "transfer",
-             {"from_account": account, "to_account": "cbd-forum",
-              "lots": [{"batch": batch, "quantity": grams}], "venue": "donation"},
-             f"{account} donates {grams:,} g to the forum (signed by its custodian)")
+        s.do(
+            platform,
+            "transfer",
+            {
+                "from_account": account,
+                "to_account": "cbd-forum",
+                "lots": [{"batch": batch, "quantity": grams}],
+                "venue": "donation",
+            },
+            f"{account} donates {grams:,} g to the forum (signed by its custodian)",
+        )
     target = 138_250_000
     pooled = target - sum(g for _, g in PERSONAL_ACCOUNTS)
-    s.do(platform, "transfer",
-         {"from_account": "wh-carbon-account", "to_account": "cbd-forum",
-          "lots": [{"batch": batch, "quantity": pooled}], "venue": "donation",
-          "settlement_ref": "pooled donations of platform users, May 2024"},
-         f"platform passes on {pooled:,} g of pooled user donations")
-    retired = s.do(forum, "retire",
-                   {"account": "cbd-forum", "lots": [{"batch": batch, "quantity": target}],
-                    "beneficiary": {"name": "Bejing CBD Forum organising committee"},
-                    "purpose": "event_neutrality", "jurisdiction": "CN-BJ",
-                    "event_ref": EVENT_REF, "period_start": "2024-06-05",
-                    "period_end": "2024-06-05",
-                    "note": "preparation, hosting and closing; citizens' donated reductions"},
-                   f"cbd-forum retires {queries.format_tonnes(target)} for {EVENT_REF}")
+    s.do(
+        platform,
+        "transfer",
+        {
+            "from_account": "wh-carbon-account",
+            "to_account": "cbd-forum",
+            "lots": [{"batch": batch, "quantity": pooled}],
+            "venue": "donation",
+            "settlement_ref": "pooled donations of platform users, May 2024",
+        },
+        f"platform passes on {pooled:,} g of pooled user donations",
+    )
+    retired = s.do(
+        forum,
+        "retire",
+        {
+            "account": "cbd-forum",
+            "lots": [{"batch": batch, "quantity": target}],
+            "beneficiary": {"name": "Bejing CBD Forum organising committee"},
+            "purpose": "event_neutrality",
+            "jurisdiction": "CN-BJ",
+            "event_ref": EVENT_REF,
+            "period_start": "2024-06-05",
+            "period_end": "2024-06-05",
+            "note": "preparation, hosting and closing; citizens' donated reductions",
+        },
+        f"cbd-forum retires {queries.format_tonnes(target)} for {EVENT_REF}",
+    )
     rid = str(retired.data["retirement"])
-    s.do(forum, "correct",
-         {"corrects": retired.index, "action": "amend_retirement", "retirement": rid,
-          "reason": "beneficiary name misspelt on the certificate",
-          "beneficiary": {"name": "Beijing CBD Forum organising committee"}},
-         f"correction of {rid}: beneficiary name misspelt (the original stays in the log)")
+    s.do(
+        forum,
+        "correct",
+        {
+            "corrects": retired.index,
+            "action": "amend_retirement",
+            "retirement": rid,
+            "reason": "beneficiary name misspelt on the certificate",
+            "beneficiary": {"name": "Beijing CBD Forum organising committee"},
+        },
+        f"correction of {rid}: beneficiary name misspelt (the original stays in the log)",
+    )
     return rid
 
 
-def _summarise(url: str, directory: Path, script: _Script, setup_size: int,
-               event_rid: str) -> DemoResult:
+def _summarise(
+    url: str, directory: Path, script: _Script, setup_size: int, event_rid: str
+) -> DemoResult:
     engine = make_engine(url)
     try:
         info = queries.ledger_info(engine)
@@ -400,12 +683,15 @@ def _summarise(url: str, directory: Path, script: _Script, setup_size: int,
             refused=script.refused,
             batches=queries.batches(engine),
             supply=queries.supply(engine),
-            cancelled_for_case=sum(c.quantity for c in queries.cancellations(
-                engine, case_number=CASE_NUMBER)),
-            retired_for_event=sum(r.quantity for r in queries.retirements(
-                engine, event_ref=EVENT_REF)),
-            retired_for_compliance=sum(r.quantity for r in queries.retirements(
-                engine, purpose="compliance_offset")),
+            cancelled_for_case=sum(
+                c.quantity for c in queries.cancellations(engine, case_number=CASE_NUMBER)
+            ),
+            retired_for_event=sum(
+                r.quantity for r in queries.retirements(engine, event_ref=EVENT_REF)
+            ),
+            retired_for_compliance=sum(
+                r.quantity for r in queries.retirements(engine, purpose="compliance_offset")
+            ),
             retirements=queries.retirements(engine),
             event_retirement=event_retirement,
             inclusion=inclusion,
@@ -416,4 +702,3 @@ def _summarise(url: str, directory: Path, script: _Script, setup_size: int,
     finally:
         engine.dispose()
     return result
-

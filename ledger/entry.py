@@ -90,8 +90,7 @@ def add_signature(entry_raw: bytes, participant: str, key_id: str, key: SigningK
     """
     entry = parse_entry(entry_raw)
     if any(s.signer == participant for s in entry.signatures):
-        raise InvalidInput(f"{participant!r} has already signed this entry",
-                           code="already_signed")
+        raise InvalidInput(f"{participant!r} has already signed this entry", code="already_signed")
     if len(entry.signatures) >= MAX_SIGNATURES:
         raise InvalidInput(f"an entry carries at most {MAX_SIGNATURES} signatures")
     sigs = [s.to_json() for s in entry.signatures]
@@ -109,7 +108,11 @@ def parse_entry(raw: bytes) -> Entry:
     if not isinstance(payload, dict) or set(payload) != _PAYLOAD_KEYS:
         raise InvalidInput(f"a payload has exactly the fields {sorted(_PAYLOAD_KEYS)}")
     ledger, op, signer, seq, body = (
-        payload["ledger"], payload["op"], payload["signer"], payload["seq"], payload["body"]
+        payload["ledger"],
+        payload["op"],
+        payload["signer"],
+        payload["seq"],
+        payload["body"],
     )
     if not (isinstance(ledger, str) and isinstance(op, str) and isinstance(signer, str)):
         raise InvalidInput("payload ledger, op and signer must be strings")

@@ -159,8 +159,8 @@ class Ledger:
         self._last_time = 0 if last is None else last.time_ms
         self._compact = CompactRange(size, self._fetch_nodes(conn, range_nodes(0, size)))
         c = schema.checkpoints
-        self._sealed = conn.execute(select(c.c.size).order_by(c.c.size.desc()).limit(1)).scalar()
-        self._sealed = self._sealed or 0
+        sealed = conn.execute(select(c.c.size).order_by(c.c.size.desc()).limit(1)).scalar()
+        self._sealed: int = sealed or 0
         conn.commit()
 
     @property
@@ -187,8 +187,11 @@ class Ledger:
                 parsed.append(parse_entry(raw))
             except LedgerError as exc:
                 parsed.append(exc)
-        head = (CompactRange(self._compact.size, self._compact.frontier), self._prev_hash,
-                self._last_time)
+        head = (
+            CompactRange(self._compact.size, self._compact.frontier),
+            self._prev_hash,
+            self._last_time,
+        )
         try:
             owners: list[int] = []
             known = [False] * len(parsed)
@@ -203,9 +206,7 @@ class Ledger:
                 self.state.discard()
                 self._compact, self._prev_hash, self._last_time = head
                 head = (CompactRange(head[0].size, head[0].frontier), head[1], head[2])
-                group = self._apply_group(
-                    parsed, [k and p not in bad for p, k in enumerate(known)]
-                )
+                group = self._apply_group(parsed, [k and p not in bad for p, k in enumerate(known)])
             self._write_group(group, seal)
         except BaseException:
             self._conn.rollback()
@@ -215,8 +216,9 @@ class Ledger:
         self.state.commit()
         return group.outcomes
 
-    def _apply_group(self, parsed: Sequence[Entry | LedgerError], verified: Sequence[bool]
-                     ) -> _Group:
+    def _apply_group(
+        self, parsed: Sequence[Entry | LedgerError], verified: Sequence[bool]
+    ) -> _Group:
         group = _Group()
         pending: dict[bytes, int] = {}
         now = max(int(time.time() * 1000), self._last_time)
@@ -226,19 +228,26 @@ class Ledger:
                 continue
             index = self._compact.size
             try:
-                event = apply_entry(self.state, entry, index=index, time_ms=now,
-                                    origin=self.origin, verified=ok)
+                event = apply_entry(
+                    self.state, entry, index=index, time_ms=now, origin=self.origin, verified=ok
+                )
             except LedgerError as exc:
                 group.outcomes.append(self._duplicate_or(exc, entry, pending))
                 continue
             record = record_bytes(entry.raw, index, self._prev_hash, now)
             record_hash = hashlib.sha256(record).digest()
             entry_hash = entry.hash
-            group.entries.append({
-                "idx": index, "record": record, "record_hash": record_hash,
-                "entry_hash": entry_hash, "op": entry.op, "signer": entry.signer,
-                "time_ms": now,
-            })
+            group.entries.append(
+                {
+                    "idx": index,
+                    "record": record,
+                    "record_hash": record_hash,
+                    "entry_hash": entry_hash,
+                    "op": entry.op,
+                    "signer": entry.signer,
+                    "time_ms": now,
+                }
+            )
             for level, idx, digest in self._compact.append(leaf_hash(record)):
                 group.nodes.append({"level": level, "idx": idx, "hash": digest})
             self._prev_hash = record_hash
@@ -290,9 +299,7 @@ class Ledger:
         index = pending.get(entry_hash)
         if index is None:
             e = schema.entries
-            index = self._conn.execute(
-                select(e.c.idx).where(e.c.entry_hash == entry_hash)
-            ).scalar()
+            index = self._conn.execute(select(e.c.idx).where(e.c.entry_hash == entry_hash)).scalar()
         if index is None:
             return Rejected(exc)
         return Accepted(index, entry_hash, None, duplicate=True)
@@ -345,8 +352,11 @@ class Ledger:
         """The signed checkpoint note at ``size`` (the latest if None)."""
         c = schema.checkpoints
         query = select(c.c.note)
-        query = (query.order_by(c.c.size.desc()).limit(1) if size is None
-                 else query.where(c.c.size == size))
+        query = (
+            query.order_by(c.c.size.desc()).limit(1)
+            if size is None
+            else query.where(c.c.size == size)
+        )
         with self.engine.connect() as conn:
             note = conn.execute(query).scalar()
         if note is None:

@@ -386,8 +386,10 @@ class ConsistencyProof:
     def check(self, log_vkey: str) -> None:
         """Raise unless the proof links the roots and the present checkpoints are signed."""
         verify_consistency(self.size1, self.size2, self.proof, self.root1, self.root2)
-        for note, size, root in ((self.checkpoint1, self.size1, self.root1),
-                                 (self.checkpoint2, self.size2, self.root2)):
+        for note, size, root in (
+            (self.checkpoint1, self.size1, self.root1),
+            (self.checkpoint2, self.size2, self.root2),
+        ):
             if note is not None:
                 _check_checkpoint(note, log_vkey, self.origin, size, root)
 
@@ -432,8 +434,9 @@ def ledger_info(engine: Engine) -> LedgerInfo:
             raise NotFound("no ledger has been initialised in this database", code="no_ledger")
         size = conn.execute(select(func.max(schema.entries.c.idx))).scalar()
         sealed = conn.execute(select(func.max(schema.checkpoints.c.size))).scalar()
-    return LedgerInfo(meta["origin"], meta["log_vkey"], 0 if size is None else size + 1,
-                      sealed or 0)
+    return LedgerInfo(
+        meta["origin"], meta["log_vkey"], 0 if size is None else size + 1, sealed or 0
+    )
 
 
 def next_seq(engine: Engine, participant: str) -> int:
@@ -463,8 +466,10 @@ def entries(
         query = query.where(e.c.signer == signer)
     with engine.connect() as conn:
         rows = conn.execute(_page(query, limit, offset)).all()
-    return [EntryView(r.idx, r.op, r.signer, r.time_ms, bytes(r.entry_hash),
-                      bytes(r.record_hash)) for r in rows]
+    return [
+        EntryView(r.idx, r.op, r.signer, r.time_ms, bytes(r.entry_hash), bytes(r.record_hash))
+        for r in rows
+    ]
 
 
 def entry(engine: Engine, index: int) -> EntryRecord:
@@ -477,16 +482,26 @@ def entry(engine: Engine, index: int) -> EntryRecord:
     record = orjson.loads(raw)
     payload = record["entry"]["payload"]
     sigs = [{"signer": s["signer"], "key": s["key"]} for s in record["entry"]["sigs"]]
-    return EntryRecord(record["index"], record["time"], record["prev"], payload["op"],
-                       payload["signer"], payload["seq"], payload["body"], sigs, bytes(raw))
+    return EntryRecord(
+        record["index"],
+        record["time"],
+        record["prev"],
+        payload["op"],
+        payload["signer"],
+        payload["seq"],
+        payload["body"],
+        sigs,
+        bytes(raw),
+    )
 
 
 def checkpoint(engine: Engine, size: int | None = None) -> CheckpointView:
     """The sealed checkpoint at ``size``, or the latest one."""
     c = schema.checkpoints
     query = select(c.c.size, c.c.root, c.c.time_ms, c.c.note)
-    query = (query.order_by(c.c.size.desc()).limit(1) if size is None
-             else query.where(c.c.size == size))
+    query = (
+        query.order_by(c.c.size.desc()).limit(1) if size is None else query.where(c.c.size == size)
+    )
     with engine.connect() as conn:
         row = conn.execute(query).first()
     if row is None:
@@ -495,15 +510,15 @@ def checkpoint(engine: Engine, size: int | None = None) -> CheckpointView:
     return CheckpointView(row.size, bytes(row.root), row.time_ms, bytes(row.note).decode())
 
 
-def checkpoints(engine: Engine, *, limit: int = DEFAULT_LIMIT,
-                offset: int = 0) -> list[CheckpointView]:
+def checkpoints(
+    engine: Engine, *, limit: int = DEFAULT_LIMIT, offset: int = 0
+) -> list[CheckpointView]:
     """Sealed checkpoints, newest first."""
     c = schema.checkpoints
     query = select(c.c.size, c.c.root, c.c.time_ms, c.c.note).order_by(c.c.size.desc())
     with engine.connect() as conn:
         rows = conn.execute(_page(query, limit, offset)).all()
-    return [CheckpointView(r.size, bytes(r.root), r.time_ms, bytes(r.note).decode())
-            for r in rows]
+    return [CheckpointView(r.size, bytes(r.root), r.time_ms, bytes(r.note).decode()) for r in rows]
 
 
 def _nodes(conn: Connection, ids: Sequence[NodeId]) -> list[bytes]:
@@ -553,9 +568,11 @@ def inclusion_proof(engine: Engine, index: int, size: int | None = None) -> Incl
     if not 0 <= index < size:
         raise NotFound(f"entry {index} is not in the tree of size {size}", code="bad_index")
     with engine.connect() as conn:
-        record = bytes(conn.execute(
-            select(schema.entries.c.record).where(schema.entries.c.idx == index)
-        ).scalar_one())
+        record = bytes(
+            conn.execute(
+                select(schema.entries.c.record).where(schema.entries.c.idx == index)
+            ).scalar_one()
+        )
         path = proofs.inclusion_proof(index, size, lambda ids: _nodes(conn, ids))
         root, note = _root_and_note(conn, size)
     return InclusionProof(info.origin, index, size, record, leaf_hash(record), path, root, note)
@@ -568,8 +585,7 @@ def consistency_proof(engine: Engine, size1: int, size2: int | None = None) -> C
     """
     info, size2 = _tree_size(engine, size2)
     if not 0 < size1 <= size2:
-        raise NotFound(f"tree sizes {size1} -> {size2}, want 0 < size1 <= size2",
-                       code="bad_size")
+        raise NotFound(f"tree sizes {size1} -> {size2}, want 0 < size1 <= size2", code="bad_size")
     with engine.connect() as conn:
         path = proofs.consistency_proof(size1, size2, lambda ids: _nodes(conn, ids))
         root1, note1 = _root_and_note(conn, size1)
@@ -585,10 +601,15 @@ def _participant_views(conn: Connection, rows: Sequence[Any]) -> list[Participan
     if ids:
         query = select(k).where(k.c.participant.in_(ids)).order_by(k.c.added_at, k.c.key_id)
         for key in conn.execute(query):
-            keys[key.participant].append(KeyView(
-                key.key_id, _b64(bytes(key.public_key)), key.added_at, key.revoked_at))
-    return [ParticipantView(r.id, r.name, r.kind, sorted(r.roles.split()), r.identifier,
-                            r.registered_at, keys[r.id]) for r in rows]
+            keys[key.participant].append(
+                KeyView(key.key_id, _b64(bytes(key.public_key)), key.added_at, key.revoked_at)
+            )
+    return [
+        ParticipantView(
+            r.id, r.name, r.kind, sorted(r.roles.split()), r.identifier, r.registered_at, keys[r.id]
+        )
+        for r in rows
+    ]
 
 
 def _b64(raw: bytes) -> str:
@@ -598,13 +619,20 @@ def _b64(raw: bytes) -> str:
 def participant(engine: Engine, pid: str) -> ParticipantView:
     p = schema.participants
     with engine.connect() as conn:
-        row = _one(conn, select(p).where(p.c.id == pid), f"participant {pid!r}",
-                   "unknown_participant")
+        row = _one(
+            conn, select(p).where(p.c.id == pid), f"participant {pid!r}", "unknown_participant"
+        )
         return _participant_views(conn, [row])[0]
 
 
-def participants(engine: Engine, *, role: str | None = None, kind: str | None = None,
-                 limit: int = DEFAULT_LIMIT, offset: int = 0) -> list[ParticipantView]:
+def participants(
+    engine: Engine,
+    *,
+    role: str | None = None,
+    kind: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> list[ParticipantView]:
     """Participants in order of registration."""
     p = schema.participants
     query = select(p).order_by(p.c.registered_at, p.c.id)
@@ -626,20 +654,29 @@ def _program_views(conn: Connection, rows: Sequence[Any]) -> list[ProgramView]:
         for grant in conn.execute(query):
             if grant.roles:
                 roles[grant.program][grant.participant] = sorted(grant.roles.split())
-    return [ProgramView(row.code, row.name, row.region, row.administrator, row.registered_at,
-                        row.batch_count, row.next_serial, roles[row.code]) for row in rows]
+    return [
+        ProgramView(
+            row.code,
+            row.name,
+            row.region,
+            row.administrator,
+            row.registered_at,
+            row.batch_count,
+            row.next_serial,
+            roles[row.code],
+        )
+        for row in rows
+    ]
 
 
 def program(engine: Engine, code: str) -> ProgramView:
     p = schema.programs
     with engine.connect() as conn:
-        row = _one(conn, select(p).where(p.c.code == code), f"program {code!r}",
-                   "unknown_program")
+        row = _one(conn, select(p).where(p.c.code == code), f"program {code!r}", "unknown_program")
         return _program_views(conn, [row])[0]
 
 
-def programs(engine: Engine, *, limit: int = DEFAULT_LIMIT,
-             offset: int = 0) -> list[ProgramView]:
+def programs(engine: Engine, *, limit: int = DEFAULT_LIMIT, offset: int = 0) -> list[ProgramView]:
     p = schema.programs
     query = select(p).order_by(p.c.registered_at)
     with engine.connect() as conn:
@@ -647,20 +684,38 @@ def programs(engine: Engine, *, limit: int = DEFAULT_LIMIT,
 
 
 def _methodology(row: Any) -> MethodologyView:
-    return MethodologyView(row.id, row.program, row.code, row.version, row.title, row.scenario,
-                           row.region, row.status, orjson.loads(row.parameters),
-                           row.registered_at)
+    return MethodologyView(
+        row.id,
+        row.program,
+        row.code,
+        row.version,
+        row.title,
+        row.scenario,
+        row.region,
+        row.status,
+        orjson.loads(row.parameters),
+        row.registered_at,
+    )
 
 
 def methodology(engine: Engine, mid: str) -> MethodologyView:
     m = schema.methodologies
     with engine.connect() as conn:
-        return _methodology(_one(conn, select(m).where(m.c.id == mid), f"methodology {mid!r}",
-                                 "unknown_methodology"))
+        return _methodology(
+            _one(
+                conn, select(m).where(m.c.id == mid), f"methodology {mid!r}", "unknown_methodology"
+            )
+        )
 
 
-def methodologies(engine: Engine, *, program: str | None = None, status: str | None = None,
-                  limit: int = DEFAULT_LIMIT, offset: int = 0) -> list[MethodologyView]:
+def methodologies(
+    engine: Engine,
+    *,
+    program: str | None = None,
+    status: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> list[MethodologyView]:
     m = schema.methodologies
     query = select(m).order_by(m.c.registered_at)
     if program is not None:
@@ -672,19 +727,36 @@ def methodologies(engine: Engine, *, program: str | None = None, status: str | N
 
 
 def _project(row: Any) -> ProjectView:
-    return ProjectView(row.id, row.program, row.owner, row.methodology, row.title, row.region,
-                       row.city, row.location, row.approval_ref, row.registered_at)
+    return ProjectView(
+        row.id,
+        row.program,
+        row.owner,
+        row.methodology,
+        row.title,
+        row.region,
+        row.city,
+        row.location,
+        row.approval_ref,
+        row.registered_at,
+    )
 
 
 def project(engine: Engine, pid: str) -> ProjectView:
     p = schema.projects
     with engine.connect() as conn:
-        return _project(_one(conn, select(p).where(p.c.id == pid), f"project {pid!r}",
-                             "unknown_project"))
+        return _project(
+            _one(conn, select(p).where(p.c.id == pid), f"project {pid!r}", "unknown_project")
+        )
 
 
-def projects(engine: Engine, *, program: str | None = None, owner: str | None = None,
-             limit: int = DEFAULT_LIMIT, offset: int = 0) -> list[ProjectView]:
+def projects(
+    engine: Engine,
+    *,
+    program: str | None = None,
+    owner: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> list[ProjectView]:
     p = schema.projects
     query = select(p).order_by(p.c.registered_at)
     if program is not None:
@@ -702,8 +774,9 @@ def account(engine: Engine, aid: str) -> AccountView:
     return AccountView(r.id, r.holder, r.custodian, r.kind, r.opened_at)
 
 
-def accounts(engine: Engine, *, custodian: str | None = None, limit: int = DEFAULT_LIMIT,
-             offset: int = 0) -> list[AccountView]:
+def accounts(
+    engine: Engine, *, custodian: str | None = None, limit: int = DEFAULT_LIMIT, offset: int = 0
+) -> list[AccountView]:
     a = schema.accounts
     query = select(a).order_by(a.c.opened_at, a.c.id)
     if custodian is not None:
@@ -716,9 +789,21 @@ def accounts(engine: Engine, *, custodian: str | None = None, limit: int = DEFAU
 # -- credits ---------------------------------------------------------------------------------
 def _batch(row: Any) -> BatchView:
     return BatchView(
-        row.id, row.program, row.project, row.methodology, row.vintage_start, row.vintage_end,
-        row.serial_start, row.serial_end, row.origin_ref, row.verifier, row.report_digest,
-        row.verified_on, row.issuer, row.issued_at, orjson.loads(row.parameters),
+        row.id,
+        row.program,
+        row.project,
+        row.methodology,
+        row.vintage_start,
+        row.vintage_end,
+        row.serial_start,
+        row.serial_end,
+        row.origin_ref,
+        row.verifier,
+        row.report_digest,
+        row.verified_on,
+        row.issuer,
+        row.issued_at,
+        orjson.loads(row.parameters),
         Supply(row.issued, row.held, row.pledged, row.retired, row.cancelled),
     )
 
@@ -726,8 +811,7 @@ def _batch(row: Any) -> BatchView:
 def batch(engine: Engine, bid: str) -> BatchView:
     b = schema.batches
     with engine.connect() as conn:
-        return _batch(_one(conn, select(b).where(b.c.id == bid), f"batch {bid!r}",
-                           "unknown_batch"))
+        return _batch(_one(conn, select(b).where(b.c.id == bid), f"batch {bid!r}", "unknown_batch"))
 
 
 def _batch_filter(query: Select[Any], program: str | None, project: str | None) -> Select[Any]:
@@ -739,8 +823,14 @@ def _batch_filter(query: Select[Any], program: str | None, project: str | None) 
     return query
 
 
-def batches(engine: Engine, *, program: str | None = None, project: str | None = None,
-            limit: int = DEFAULT_LIMIT, offset: int = 0) -> list[BatchView]:
+def batches(
+    engine: Engine,
+    *,
+    program: str | None = None,
+    project: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> list[BatchView]:
     """Batches in order of issuance, each with its supply."""
     b = schema.batches
     query = _batch_filter(select(b).order_by(b.c.issued_at), program, project)
@@ -751,16 +841,24 @@ def batches(engine: Engine, *, program: str | None = None, project: str | None =
 def supply(engine: Engine, *, program: str | None = None, project: str | None = None) -> Supply:
     """Supply summed over the batches of a program or project (or all batches)."""
     b = schema.batches
-    cols = [func.coalesce(func.sum(c), 0) for c in
-            (b.c.issued, b.c.held, b.c.pledged, b.c.retired, b.c.cancelled)]
+    cols = [
+        func.coalesce(func.sum(c), 0)
+        for c in (b.c.issued, b.c.held, b.c.pledged, b.c.retired, b.c.cancelled)
+    ]
     with engine.connect() as conn:
         row = conn.execute(_batch_filter(select(*cols), program, project)).one()
     return Supply(*(int(v) for v in row))
 
 
-def holdings(engine: Engine, account: str, *, status: str | None = None,
-             batch: str | None = None, limit: int = DEFAULT_LIMIT,
-             offset: int = 0) -> list[HoldingView]:
+def holdings(
+    engine: Engine,
+    account: str,
+    *,
+    status: str | None = None,
+    batch: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> list[HoldingView]:
     """The serial ranges ``account`` holds, has pledged, retired or cancelled, by batch."""
     h = schema.holdings
     query = select(h).where(h.c.account == account).order_by(h.c.batch, h.c.serial_start)
@@ -770,12 +868,17 @@ def holdings(engine: Engine, account: str, *, status: str | None = None,
         query = query.where(h.c.batch == batch)
     with engine.connect() as conn:
         rows = conn.execute(_page(query, limit, offset)).all()
-    return [HoldingView(r.batch, r.serial_start, r.serial_end, r.serial_end - r.serial_start,
-                        r.status, r.ref) for r in rows]
+    return [
+        HoldingView(
+            r.batch, r.serial_start, r.serial_end, r.serial_end - r.serial_start, r.status, r.ref
+        )
+        for r in rows
+    ]
 
 
-def balances(engine: Engine, account: str, *, limit: int = DEFAULT_LIMIT,
-             offset: int = 0) -> list[Balance]:
+def balances(
+    engine: Engine, account: str, *, limit: int = DEFAULT_LIMIT, offset: int = 0
+) -> list[Balance]:
     """``account``'s grams per batch and status."""
     h = schema.holdings
     size = h.c.serial_end - h.c.serial_start
@@ -783,9 +886,12 @@ def balances(engine: Engine, account: str, *, limit: int = DEFAULT_LIMIT,
     def total(status: str) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((h.c.status == status, size), else_=0)), 0)
 
-    query = (select(h.c.batch, total("held"), total("pledged"), total("retired"),
-                    total("cancelled"))
-             .where(h.c.account == account).group_by(h.c.batch).order_by(h.c.batch))
+    query = (
+        select(h.c.batch, total("held"), total("pledged"), total("retired"), total("cancelled"))
+        .where(h.c.account == account)
+        .group_by(h.c.batch)
+        .order_by(h.c.batch)
+    )
     with engine.connect() as conn:
         rows = conn.execute(_page(query, limit, offset)).all()
     return [Balance(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
@@ -800,30 +906,77 @@ def _history_query(aid: str) -> Select[Any]:
         return literal(name, String).label("kind")
 
     parts = [
-        select(t.c.idx, kind("transfer_out"), t.c.quantity, t.c.to_account, no_text, t.c.lots,
-               t.c.price_fen_per_tonne, t.c.venue).where(t.c.from_account == aid),
-        select(t.c.idx, kind("transfer_in"), t.c.quantity, t.c.from_account, no_text, t.c.lots,
-               t.c.price_fen_per_tonne, t.c.venue).where(t.c.to_account == aid),
-        select(t.c.corrected_by, kind("reversal_out"), t.c.quantity, t.c.from_account,
-               no_text, t.c.lots, no_int, no_text)
-        .where(t.c.to_account == aid, t.c.corrected_by.is_not(None)),
-        select(t.c.corrected_by, kind("reversal_in"), t.c.quantity, t.c.to_account, no_text,
-               t.c.lots, no_int, no_text)
-        .where(t.c.from_account == aid, t.c.corrected_by.is_not(None)),
-        select(r.c.idx, kind("retire"), r.c.quantity, no_text, r.c.id, r.c.lots, no_int,
-               no_text).where(r.c.account == aid),
-        select(c.c.idx, kind("cancel"), c.c.quantity, c.c.authority, c.c.id, c.c.lots, no_int,
-               no_text).where(c.c.account == aid),
-        select(p.c.idx, kind("pledge"), p.c.quantity, p.c.bank, p.c.id, p.c.lots, no_int,
-               no_text).where(p.c.account == aid),
-        select(p.c.closed_at,
-               case((p.c.status == "released", "pledge_release"),
-                    else_="pledge_enforce_out").label("kind"),
-               p.c.quantity, p.c.bank, p.c.id, p.c.lots, no_int, no_text)
-        .where(p.c.account == aid, p.c.closed_at.is_not(None)),
-        select(p.c.closed_at, kind("pledge_enforce_in"), p.c.quantity, p.c.account, p.c.id,
-               p.c.lots, no_int, no_text)
-        .where(p.c.bank == aid, p.c.status == "enforced"),
+        select(
+            t.c.idx,
+            kind("transfer_out"),
+            t.c.quantity,
+            t.c.to_account,
+            no_text,
+            t.c.lots,
+            t.c.price_fen_per_tonne,
+            t.c.venue,
+        ).where(t.c.from_account == aid),
+        select(
+            t.c.idx,
+            kind("transfer_in"),
+            t.c.quantity,
+            t.c.from_account,
+            no_text,
+            t.c.lots,
+            t.c.price_fen_per_tonne,
+            t.c.venue,
+        ).where(t.c.to_account == aid),
+        select(
+            t.c.corrected_by,
+            kind("reversal_out"),
+            t.c.quantity,
+            t.c.from_account,
+            no_text,
+            t.c.lots,
+            no_int,
+            no_text,
+        ).where(t.c.to_account == aid, t.c.corrected_by.is_not(None)),
+        select(
+            t.c.corrected_by,
+            kind("reversal_in"),
+            t.c.quantity,
+            t.c.to_account,
+            no_text,
+            t.c.lots,
+            no_int,
+            no_text,
+        ).where(t.c.from_account == aid, t.c.corrected_by.is_not(None)),
+        select(
+            r.c.idx, kind("retire"), r.c.quantity, no_text, r.c.id, r.c.lots, no_int, no_text
+        ).where(r.c.account == aid),
+        select(
+            c.c.idx, kind("cancel"), c.c.quantity, c.c.authority, c.c.id, c.c.lots, no_int, no_text
+        ).where(c.c.account == aid),
+        select(
+            p.c.idx, kind("pledge"), p.c.quantity, p.c.bank, p.c.id, p.c.lots, no_int, no_text
+        ).where(p.c.account == aid),
+        select(
+            p.c.closed_at,
+            case((p.c.status == "released", "pledge_release"), else_="pledge_enforce_out").label(
+                "kind"
+            ),
+            p.c.quantity,
+            p.c.bank,
+            p.c.id,
+            p.c.lots,
+            no_int,
+            no_text,
+        ).where(p.c.account == aid, p.c.closed_at.is_not(None)),
+        select(
+            p.c.closed_at,
+            kind("pledge_enforce_in"),
+            p.c.quantity,
+            p.c.account,
+            p.c.id,
+            p.c.lots,
+            no_int,
+            no_text,
+        ).where(p.c.bank == aid, p.c.status == "enforced"),
     ]
     union = union_all(*parts).subquery()
     cols = union.c
@@ -834,21 +987,25 @@ def _issued_to(conn: Connection, aid: str) -> list[tuple[Any, ...]]:
     """Issuances into ``aid``, in the union's row shape; the batch row does not name the
     receiving account, so it is read from each issue entry's body."""
     b, e = schema.batches, schema.entries
-    query = (select(b.c.issued_at, b.c.id, b.c.issued, b.c.serial_start, b.c.serial_end,
-                    e.c.record)
-             .join(e, e.c.idx == b.c.issued_at).order_by(b.c.issued_at))
+    query = (
+        select(b.c.issued_at, b.c.id, b.c.issued, b.c.serial_start, b.c.serial_end, e.c.record)
+        .join(e, e.c.idx == b.c.issued_at)
+        .order_by(b.c.issued_at)
+    )
     found = []
     for row in conn.execute(query):
         body = orjson.loads(row.record)["entry"]["payload"]["body"]
         if body.get("to_account") == aid:
-            lots = orjson.dumps([{"batch": row.id, "ranges": [[row.serial_start,
-                                                              row.serial_end]]}]).decode()
+            lots = orjson.dumps(
+                [{"batch": row.id, "ranges": [[row.serial_start, row.serial_end]]}]
+            ).decode()
             found.append((row.issued_at, "issue_in", row.issued, None, row.id, lots, None, None))
     return found
 
 
-def history(engine: Engine, account: str, *, limit: int = DEFAULT_LIMIT,
-            offset: int = 0) -> list[HistoryItem]:
+def history(
+    engine: Engine, account: str, *, limit: int = DEFAULT_LIMIT, offset: int = 0
+) -> list[HistoryItem]:
     """Everything that moved ``account``'s credits, oldest first, with log indexes."""
     _page(select(literal(1)), limit, offset)  # validate before reading
     with engine.connect() as conn:
@@ -858,38 +1015,69 @@ def history(engine: Engine, account: str, *, limit: int = DEFAULT_LIMIT,
         rows.sort(key=lambda r: (r[0], r[1]))
         rows = rows[offset : offset + limit]
         e = schema.entries
-        times = dict(conn.execute(
-            select(e.c.idx, e.c.time_ms).where(e.c.idx.in_({r[0] for r in rows}))
-        ).tuples().all()) if rows else {}
-    return [HistoryItem(r[0], times[r[0]], r[1], r[2], r[3], r[4], _lots(r[5]), r[6], r[7])
-            for r in rows]
+        times = (
+            dict(
+                conn.execute(select(e.c.idx, e.c.time_ms).where(e.c.idx.in_({r[0] for r in rows})))
+                .tuples()
+                .all()
+            )
+            if rows
+            else {}
+        )
+    return [
+        HistoryItem(r[0], times[r[0]], r[1], r[2], r[3], r[4], _lots(r[5]), r[6], r[7])
+        for r in rows
+    ]
 
 
 # -- uses and pledges ------------------------------------------------------------------------
 def _retirement(r: Any) -> RetirementView:
-    return RetirementView(r.id, r.idx, r.time_ms, r.account, r.retired_by, r.quantity,
-                          _lots(r.lots), r.beneficiary_name, r.beneficiary_id, r.purpose,
-                          r.event_ref, r.claim_ref, r.jurisdiction, r.period_start,
-                          r.period_end, r.note, r.corrected_by)
+    return RetirementView(
+        r.id,
+        r.idx,
+        r.time_ms,
+        r.account,
+        r.retired_by,
+        r.quantity,
+        _lots(r.lots),
+        r.beneficiary_name,
+        r.beneficiary_id,
+        r.purpose,
+        r.event_ref,
+        r.claim_ref,
+        r.jurisdiction,
+        r.period_start,
+        r.period_end,
+        r.note,
+        r.corrected_by,
+    )
 
 
 def retirement(engine: Engine, rid: str) -> RetirementView:
     r = schema.retirements
     with engine.connect() as conn:
-        return _retirement(_one(conn, select(r).where(r.c.id == rid), f"retirement {rid!r}",
-                                "unknown_retirement"))
+        return _retirement(
+            _one(conn, select(r).where(r.c.id == rid), f"retirement {rid!r}", "unknown_retirement")
+        )
 
 
-def retirements(engine: Engine, *, beneficiary: str | None = None,
-                event_ref: str | None = None, account: str | None = None,
-                purpose: str | None = None, limit: int = DEFAULT_LIMIT,
-                offset: int = 0) -> list[RetirementView]:
+def retirements(
+    engine: Engine,
+    *,
+    beneficiary: str | None = None,
+    event_ref: str | None = None,
+    account: str | None = None,
+    purpose: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> list[RetirementView]:
     """Retirements oldest first; ``beneficiary`` matches the name or the identifier exactly."""
     r = schema.retirements
     query = select(r).order_by(r.c.idx)
     if beneficiary is not None:
-        query = query.where((r.c.beneficiary_name == beneficiary)
-                            | (r.c.beneficiary_id == beneficiary))
+        query = query.where(
+            (r.c.beneficiary_name == beneficiary) | (r.c.beneficiary_id == beneficiary)
+        )
     if event_ref is not None:
         query = query.where(r.c.event_ref == event_ref)
     if account is not None:
@@ -901,21 +1089,46 @@ def retirements(engine: Engine, *, beneficiary: str | None = None,
 
 
 def _cancellation(c: Any) -> CancellationView:
-    return CancellationView(c.id, c.idx, c.time_ms, c.account, c.cancelled_by, c.quantity,
-                            _lots(c.lots), c.reason, c.authority, c.case_number, c.damage_fen,
-                            c.decision_digest, c.destination, c.note)
+    return CancellationView(
+        c.id,
+        c.idx,
+        c.time_ms,
+        c.account,
+        c.cancelled_by,
+        c.quantity,
+        _lots(c.lots),
+        c.reason,
+        c.authority,
+        c.case_number,
+        c.damage_fen,
+        c.decision_digest,
+        c.destination,
+        c.note,
+    )
 
 
 def cancellation(engine: Engine, cid: str) -> CancellationView:
     c = schema.cancellations
     with engine.connect() as conn:
-        return _cancellation(_one(conn, select(c).where(c.c.id == cid),
-                                  f"cancellation {cid!r}", "unknown_cancellation"))
+        return _cancellation(
+            _one(
+                conn,
+                select(c).where(c.c.id == cid),
+                f"cancellation {cid!r}",
+                "unknown_cancellation",
+            )
+        )
 
 
-def cancellations(engine: Engine, *, case_number: str | None = None, reason: str | None = None,
-                  account: str | None = None, limit: int = DEFAULT_LIMIT,
-                  offset: int = 0) -> list[CancellationView]:
+def cancellations(
+    engine: Engine,
+    *,
+    case_number: str | None = None,
+    reason: str | None = None,
+    account: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> list[CancellationView]:
     """Cancellations oldest first."""
     c = schema.cancellations
     query = select(c).order_by(c.c.idx)
@@ -930,20 +1143,36 @@ def cancellations(engine: Engine, *, case_number: str | None = None, reason: str
 
 
 def _pledge(p: Any) -> PledgeView:
-    return PledgeView(p.id, p.idx, p.account, p.bank, p.quantity, _lots(p.lots), p.contract_ref,
-                      p.status, p.closed_at)
+    return PledgeView(
+        p.id,
+        p.idx,
+        p.account,
+        p.bank,
+        p.quantity,
+        _lots(p.lots),
+        p.contract_ref,
+        p.status,
+        p.closed_at,
+    )
 
 
 def pledge(engine: Engine, pid: str) -> PledgeView:
     p = schema.pledges
     with engine.connect() as conn:
-        return _pledge(_one(conn, select(p).where(p.c.id == pid), f"pledge {pid!r}",
-                            "unknown_pledge"))
+        return _pledge(
+            _one(conn, select(p).where(p.c.id == pid), f"pledge {pid!r}", "unknown_pledge")
+        )
 
 
-def pledges(engine: Engine, *, account: str | None = None, bank: str | None = None,
-            status: str | None = None, limit: int = DEFAULT_LIMIT,
-            offset: int = 0) -> list[PledgeView]:
+def pledges(
+    engine: Engine,
+    *,
+    account: str | None = None,
+    bank: str | None = None,
+    status: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> list[PledgeView]:
     """Pledges oldest first."""
     p = schema.pledges
     query = select(p).order_by(p.c.idx)
@@ -954,9 +1183,15 @@ def pledges(engine: Engine, *, account: str | None = None, bank: str | None = No
         return [_pledge(x) for x in conn.execute(_page(query, limit, offset))]
 
 
-def trades(engine: Engine, *, since_ms: int | None = None, until_ms: int | None = None,
-           venue: str | None = None, limit: int = DEFAULT_LIMIT,
-           offset: int = 0) -> list[TradeView]:
+def trades(
+    engine: Engine,
+    *,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    venue: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> list[TradeView]:
     """Priced transfers sequenced in ``[since_ms, until_ms)``, oldest first."""
     t = schema.transfers
     query = select(t).where(t.c.price_fen_per_tonne.is_not(None)).order_by(t.c.idx)
@@ -971,6 +1206,19 @@ def trades(engine: Engine, *, since_ms: int | None = None, until_ms: int | None 
         query = query.where(and_(*conditions))
     with engine.connect() as conn:
         rows = conn.execute(_page(query, limit, offset)).all()
-    return [TradeView(r.idx, r.time_ms, r.from_account, r.to_account, r.quantity, _lots(r.lots),
-                      r.price_fen_per_tonne, trade_value_fen(r.quantity, r.price_fen_per_tonne),
-                      r.venue, r.settlement_ref, r.corrected_by) for r in rows]
+    return [
+        TradeView(
+            r.idx,
+            r.time_ms,
+            r.from_account,
+            r.to_account,
+            r.quantity,
+            _lots(r.lots),
+            r.price_fen_per_tonne,
+            trade_value_fen(r.quantity, r.price_fen_per_tonne),
+            r.venue,
+            r.settlement_ref,
+            r.corrected_by,
+        )
+        for r in rows
+    ]

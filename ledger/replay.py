@@ -84,8 +84,18 @@ def replay(
     compact = CompactRange()
     checker = SignatureChecker()
     try:
-        _replay_records(records, checkpoints, origin, log_verifier, state, after_chunk,
-                        chunk_size, checker, compact, report)
+        _replay_records(
+            records,
+            checkpoints,
+            origin,
+            log_verifier,
+            state,
+            after_chunk,
+            chunk_size,
+            checker,
+            compact,
+            report,
+        )
     finally:
         checker.close()
     beyond = [size for size in checkpoints if size > compact.size]
@@ -123,8 +133,11 @@ def _replay_records(
                 if record.index != expected:
                     raise tamper(expected, f"record says it is entry {record.index}")
                 if record.prev_hash != prev:
-                    raise tamper(expected, "does not chain to the record before it "
-                                 "(an entry was altered, deleted, inserted or reordered)")
+                    raise tamper(
+                        expected,
+                        "does not chain to the record before it "
+                        "(an entry was altered, deleted, inserted or reordered)",
+                    )
                 digest = hashlib.sha256(stored.raw).digest()
                 if stored.stored_hash is not None and stored.stored_hash != digest:
                     raise tamper(expected, "stored record hash differs from the record")
@@ -139,8 +152,9 @@ def _replay_records(
                 break
             entries.append((expected, record.time_ms, stored.raw, entry))
             prev, last_time = digest, record.time_ms
-        nodes = _apply_chunk(entries, checkpoints, origin, log_verifier, state, compact,
-                             report, checker)
+        nodes = _apply_chunk(
+            entries, checkpoints, origin, log_verifier, state, compact, report, checker
+        )
         if after_chunk is not None:
             after_chunk(nodes)
         if failure is not None:
@@ -168,8 +182,9 @@ def _apply_chunk(
     failure: TamperDetected | None = None
     for position, (index, time_ms, raw, entry) in enumerate(entries):
         try:
-            apply_entry(state, entry, index=index, time_ms=time_ms, origin=origin,
-                        verified=known[position])
+            apply_entry(
+                state, entry, index=index, time_ms=time_ms, origin=origin, verified=known[position]
+            )
         except LedgerError as exc:
             failure = tamper(index, f"re-applying it fails: {exc.code}: {exc.message}")
             break
@@ -198,7 +213,9 @@ def _check_checkpoint(
     try:
         checkpoint = open_checkpoint(note, log_verifier, origin=origin)
     except LedgerError as exc:
-        raise tamper(last, f"checkpoint at size {compact.size} does not verify: {exc.message}")
+        raise tamper(
+            last, f"checkpoint at size {compact.size} does not verify: {exc.message}"
+        ) from exc
     if checkpoint.size != compact.size:
         raise tamper(last, f"checkpoint stored for size {compact.size} says {checkpoint.size}")
     root = compact.root()

@@ -94,7 +94,8 @@ def verify_inclusion_proof(document: dict[str, Any], log_vkey: str) -> ProvenEnt
     checkpoint = open_checkpoint(note, NoteVerifier.from_vkey(log_vkey))
     record = parse_record(record_raw)
     if record.index != index:
-        raise VerificationError(f"record is entry {record.index}, the proof says {index}",
-                                code="bad_proof")
+        raise VerificationError(
+            f"record is entry {record.index}, the proof says {index}", code="bad_proof"
+        )
     verify_inclusion(leaf_hash(record_raw), index, checkpoint.size, proof, checkpoint.root)
     return ProvenEntry(index, parse_entry(record.entry_raw), record.time_ms, checkpoint)

@@ -76,6 +76,9 @@ def parse_lot(text: str) -> dict[str, Any]:
         match = _SERIALS.fullmatch(serials)
         if not batch or match is None:
             raise InvalidInput(f"lot {text!r} is not BATCH@START-END")
-        return {"batch": batch, "serial_start": int(match["start"]),
-                "serial_end": int(match["end"])}
+        return {
+            "batch": batch,
+            "serial_start": int(match["start"]),
+            "serial_end": int(match["end"]),
+        }
     raise InvalidInput(f"lot {text!r} is neither BATCH=QUANTITY nor BATCH@START-END")

@@ -33,9 +33,12 @@ from ledger.replay import ReplayReport
 
 TrustedKeyOption = Annotated[
     str | None,
-    typer.Option("--log-vkey", help="The checkpoint key you trust (from the program "
-                 "administrator or the witnesses). Without it, the ledger's own key is used, "
-                 "which only proves self-consistency."),
+    typer.Option(
+        "--log-vkey",
+        help="The checkpoint key you trust (from the program "
+        "administrator or the witnesses). Without it, the ledger's own key is used, "
+        "which only proves self-consistency.",
+    ),
 ]
 
 
@@ -55,8 +58,11 @@ def check(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     if as_json:
         print_json({"ok": not problems, "problems": [p.to_json() for p in problems]})
     elif problems:
-        show_table("Broken invariants", ["code", "ref", "problem"],
-                   [(p.code, p.ref, p.message) for p in problems])
+        show_table(
+            "Broken invariants",
+            ["code", "ref", "problem"],
+            [(p.code, p.ref, p.message) for p in problems],
+        )
         typer.echo(f"error: invariant_violated: {len(problems)} problem(s) found", err=True)
     else:
         typer.echo("ok: every invariant holds")
@@ -65,8 +71,9 @@ def check(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
 
 
 @command
-def verify(db: DbOption = DEFAULT_DB, log_vkey: TrustedKeyOption = None,
-           as_json: JsonOption = False) -> None:
+def verify(
+    db: DbOption = DEFAULT_DB, log_vkey: TrustedKeyOption = None, as_json: JsonOption = False
+) -> None:
     """Replay the log from genesis: signatures, rules, hash chain, Merkle tree, checkpoints
     and every state table. Exit 1 at the first difference, naming the entry."""
     open_engine(db)
@@ -83,8 +90,13 @@ def export(
     """Export the whole log and its checkpoints as a bundle for offline verification."""
     open_engine(db)
     header = bundle.export_bundle(db, path)
-    data = {"file": str(path), "origin": header.origin, "log_vkey": header.log_vkey,
-            "size": header.size, "checkpoints": header.checkpoints}
+    data = {
+        "file": str(path),
+        "origin": header.origin,
+        "log_vkey": header.log_vkey,
+        "size": header.size,
+        "checkpoints": header.checkpoints,
+    }
     if as_json:
         print_json(data)
     else:
@@ -116,13 +128,21 @@ def verify_proof(
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{path} is not JSON", code="bad_proof") from exc
     proven = verifier.verify_inclusion_proof(document, log_vkey)
-    data = {"index": proven.index, "op": proven.entry.op, "signer": proven.entry.signer,
-            "time": when(proven.time_ms), "tree_size": proven.checkpoint.size,
-            "body": proven.entry.body}
+    data = {
+        "index": proven.index,
+        "op": proven.entry.op,
+        "signer": proven.entry.signer,
+        "time": when(proven.time_ms),
+        "tree_size": proven.checkpoint.size,
+        "body": proven.entry.body,
+    }
     if as_json:
         print_json({"verified": True, **data})
     else:
-        show_fields(f"Entry {proven.index} is in the log (checkpoint of size "
-                    f"{proven.checkpoint.size})",
-                    [(k, json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v)
-                     for k, v in data.items()])
+        show_fields(
+            f"Entry {proven.index} is in the log (checkpoint of size {proven.checkpoint.size})",
+            [
+                (k, json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v)
+                for k, v in data.items()
+            ],
+        )

@@ -25,8 +25,9 @@ def write_secret(path: Path, text: str) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
-        raise InvalidInput(f"{path} exists; refusing to overwrite a key file",
-                           code="file_exists") from exc
+        raise InvalidInput(
+            f"{path} exists; refusing to overwrite a key file", code="file_exists"
+        ) from exc
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
     os.chmod(path, 0o600)  # in case the umask widened it
@@ -60,8 +61,9 @@ def load_identity(path: Path) -> Identity:
     except binascii.Error as exc:
         raise InvalidInput(f"{path}: seed is not base64", code="bad_key_file") from exc
     if len(seed) != SEED_SIZE:
-        raise InvalidInput(f"{path}: seed has {len(seed)} bytes, want {SEED_SIZE}",
-                           code="bad_key_file")
+        raise InvalidInput(
+            f"{path}: seed has {len(seed)} bytes, want {SEED_SIZE}", code="bad_key_file"
+        )
     identity = Identity(data["participant"], SigningKey.from_bytes(seed))
     for field, want in (("public_key", identity.public_key_b64), ("key_id", identity.key_id)):
         if field in data and data[field] != want:

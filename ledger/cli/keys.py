@@ -19,8 +19,12 @@ OutOption = Annotated[Path, typer.Option("--out", "-o", help="Key file to create
 
 
 def _show_identity(identity: Identity, path: Path, as_json: bool) -> None:
-    data = {"participant": identity.participant, "key_id": identity.key_id,
-            "public_key": identity.public_key_b64, "file": str(path)}
+    data = {
+        "participant": identity.participant,
+        "key_id": identity.key_id,
+        "public_key": identity.public_key_b64,
+        "file": str(path),
+    }
     if as_json:
         print_json(data)
     else:

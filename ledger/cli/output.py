@@ -35,12 +35,17 @@ EXIT_USAGE = 2
 
 DbOption = Annotated[
     str,
-    typer.Option("--db", envvar="CARBONLEDGER_DB", show_envvar=True,
-                 help="Database URL (sqlite:///FILE or postgresql://...)."),
+    typer.Option(
+        "--db",
+        envvar="CARBONLEDGER_DB",
+        show_envvar=True,
+        help="Database URL (sqlite:///FILE or postgresql://...).",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-LimitOption = Annotated[int, typer.Option("--limit", min=1, max=queries.MAX_LIMIT,
-                                          help="At most this many rows.")]
+LimitOption = Annotated[
+    int, typer.Option("--limit", min=1, max=queries.MAX_LIMIT, help="At most this many rows.")
+]
 OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="Skip this many rows.")]
 DEFAULT_DB = DEFAULT_URL
 
@@ -74,8 +79,12 @@ def command(fn: Callable[P, R]) -> Callable[P, R]:
         except LedgerError as exc:
             fail(exc, as_json=as_json)
         except OSError as exc:
-            fail(LedgerError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "),
-                             code="file_error"), as_json=as_json)
+            fail(
+                LedgerError(
+                    f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), code="file_error"
+                ),
+                as_json=as_json,
+            )
         except SQLAlchemyError as exc:
             fail(LedgerError(str(exc).splitlines()[0], code="database_error"), as_json=as_json)
 
@@ -86,7 +95,7 @@ def sqlite_path(url: str) -> Path | None:
     """The file of a ``sqlite:///FILE`` URL, or None for other databases and memory."""
     if not url.startswith("sqlite:///") or ":memory:" in url:
         return None
-    return Path(url[len("sqlite:///"):])
+    return Path(url[len("sqlite:///") :])
 
 
 def open_engine(url: str) -> Engine:
@@ -144,8 +153,9 @@ def grams(value: int | None) -> str:
     return "" if value is None else queries.format_tonnes(value)
 
 
-def show_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-               *, right: Sequence[str] = ()) -> None:
+def show_table(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Sequence[str] = ()
+) -> None:
     """Print a rich table; columns named in ``right`` are right-aligned (amounts)."""
     table = Table(title=title, title_justify="left")
     for name in columns:

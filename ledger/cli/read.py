@@ -67,29 +67,56 @@ def participants(
     as_json: JsonOption = False,
 ) -> None:
     """Registered participants, with their roles and keys."""
-    rows = queries.participants(open_engine(db), role=role, kind=kind, limit=limit,
-                                offset=offset)
+    rows = queries.participants(open_engine(db), role=role, kind=kind, limit=limit, offset=offset)
     if as_json:
         print_json(rows)
         return
-    show_table("Participants", ["id", "name", "kind", "roles", "keys", "registered at"],
-               [(p.id, p.name, p.kind, " ".join(p.roles),
-                 " ".join(k.key_id + (" (revoked)" if k.revoked_at is not None else "")
-                          for k in p.keys), p.registered_at) for p in rows])
+    show_table(
+        "Participants",
+        ["id", "name", "kind", "roles", "keys", "registered at"],
+        [
+            (
+                p.id,
+                p.name,
+                p.kind,
+                " ".join(p.roles),
+                " ".join(
+                    k.key_id + (" (revoked)" if k.revoked_at is not None else "") for k in p.keys
+                ),
+                p.registered_at,
+            )
+            for p in rows
+        ],
+    )
 
 
 @command
-def programs(limit: LimitOption = 100, offset: OffsetOption = 0, db: DbOption = DEFAULT_DB,
-             as_json: JsonOption = False) -> None:
+def programs(
+    limit: LimitOption = 100,
+    offset: OffsetOption = 0,
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
     """Programs with their administrators and accredited issuers and verifiers."""
     rows = queries.programs(open_engine(db), limit=limit, offset=offset)
     if as_json:
         print_json(rows)
         return
-    show_table("Programs", ["code", "name", "region", "administrator", "roles", "batches"],
-               [(p.code, p.name, p.region, p.administrator,
-                 "; ".join(f"{who}: {' '.join(r)}" for who, r in p.roles.items()),
-                 p.batch_count) for p in rows])
+    show_table(
+        "Programs",
+        ["code", "name", "region", "administrator", "roles", "batches"],
+        [
+            (
+                p.code,
+                p.name,
+                p.region,
+                p.administrator,
+                "; ".join(f"{who}: {' '.join(r)}" for who, r in p.roles.items()),
+                p.batch_count,
+            )
+            for p in rows
+        ],
+    )
 
 
 @command
@@ -102,15 +129,29 @@ def methodologies(
     as_json: JsonOption = False,
 ) -> None:
     """Methodologies with their calculation parameters and sources."""
-    rows = queries.methodologies(open_engine(db), program=program, status=status, limit=limit,
-                                 offset=offset)
+    rows = queries.methodologies(
+        open_engine(db), program=program, status=status, limit=limit, offset=offset
+    )
     if as_json:
         print_json(rows)
         return
-    show_table("Methodologies", ["id", "program", "title", "scenario", "status", "parameters"],
-               [(m.id, m.program, m.title, m.scenario, m.status,
-                 "; ".join(f"{p['name']}={p['value']} {p['unit']} ({p['source']})"
-                           for p in m.parameters)) for m in rows])
+    show_table(
+        "Methodologies",
+        ["id", "program", "title", "scenario", "status", "parameters"],
+        [
+            (
+                m.id,
+                m.program,
+                m.title,
+                m.scenario,
+                m.status,
+                "; ".join(
+                    f"{p['name']}={p['value']} {p['unit']} ({p['source']})" for p in m.parameters
+                ),
+            )
+            for m in rows
+        ],
+    )
 
 
 @command
@@ -123,23 +164,38 @@ def projects(
     as_json: JsonOption = False,
 ) -> None:
     """Registered projects."""
-    rows = queries.projects(open_engine(db), program=program, owner=owner, limit=limit,
-                            offset=offset)
+    rows = queries.projects(
+        open_engine(db), program=program, owner=owner, limit=limit, offset=offset
+    )
     if as_json:
         print_json(rows)
         return
-    show_table("Projects", ["id", "program", "owner", "methodology", "title", "region", "city"],
-               [(p.id, p.program, p.owner, p.methodology, p.title, p.region, p.city)
-                for p in rows])
+    show_table(
+        "Projects",
+        ["id", "program", "owner", "methodology", "title", "region", "city"],
+        [(p.id, p.program, p.owner, p.methodology, p.title, p.region, p.city) for p in rows],
+    )
 
 
 def show_batches(rows: list[queries.BatchView], title: str = "Batches") -> None:
-    show_table(title, ["batch", "project", "vintage", "issued", "held", "pledged", "retired",
-                       "cancelled"],
-               [(b.id, b.project, f"{b.vintage_start}..{b.vintage_end}",
-                 grams(b.supply.issued), grams(b.supply.held), grams(b.supply.pledged),
-                 grams(b.supply.retired), grams(b.supply.cancelled)) for b in rows],
-               right=("issued", "held", "pledged", "retired", "cancelled"))
+    show_table(
+        title,
+        ["batch", "project", "vintage", "issued", "held", "pledged", "retired", "cancelled"],
+        [
+            (
+                b.id,
+                b.project,
+                f"{b.vintage_start}..{b.vintage_end}",
+                grams(b.supply.issued),
+                grams(b.supply.held),
+                grams(b.supply.pledged),
+                grams(b.supply.retired),
+                grams(b.supply.cancelled),
+            )
+            for b in rows
+        ],
+        right=("issued", "held", "pledged", "retired", "cancelled"),
+    )
 
 
 @command
@@ -152,8 +208,9 @@ def batches(
     as_json: JsonOption = False,
 ) -> None:
     """Issued batches with their supply: issued = held + pledged + retired + cancelled."""
-    rows = queries.batches(open_engine(db), program=program, project=project, limit=limit,
-                           offset=offset)
+    rows = queries.batches(
+        open_engine(db), program=program, project=project, limit=limit, offset=offset
+    )
     if as_json:
         print_json(rows)
     else:
@@ -161,8 +218,11 @@ def batches(
 
 
 @command
-def batch(batch_id: Annotated[str, typer.Argument(help="Batch id.")],
-          db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+def batch(
+    batch_id: Annotated[str, typer.Argument(help="Batch id.")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
     """One batch: its origin, verification, parameters and supply."""
     result = queries.batch(open_engine(db), batch_id)
     if as_json:
@@ -174,8 +234,9 @@ def batch(batch_id: Annotated[str, typer.Argument(help="Batch id.")],
 @command
 def holdings(
     account: Annotated[str, typer.Argument(help="Account id.")],
-    status: Annotated[str | None, typer.Option(
-        "--status", help="held, pledged, retired or cancelled")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="held, pledged, retired or cancelled")
+    ] = None,
     batch_id: Annotated[str | None, typer.Option("--batch")] = None,
     limit: LimitOption = 100,
     offset: OffsetOption = 0,
@@ -185,19 +246,30 @@ def holdings(
     """An account's balances per batch and its serial ranges by status."""
     engine = open_engine(db)
     totals = queries.balances(engine, account, limit=limit, offset=offset)
-    ranges = queries.holdings(engine, account, status=status, batch=batch_id, limit=limit,
-                              offset=offset)
+    ranges = queries.holdings(
+        engine, account, status=status, batch=batch_id, limit=limit, offset=offset
+    )
     if as_json:
         print_json({"account": account, "balances": totals, "ranges": ranges})
         return
-    show_table(f"Balances of {account}", ["batch", "held", "pledged", "retired", "cancelled"],
-               [(b.batch, grams(b.held), grams(b.pledged), grams(b.retired),
-                 grams(b.cancelled)) for b in totals],
-               right=("held", "pledged", "retired", "cancelled"))
-    show_table(f"Serial ranges of {account}", ["batch", "start", "end", "quantity", "status",
-                                               "ref"],
-               [(h.batch, h.serial_start, h.serial_end, grams(h.quantity), h.status, h.ref)
-                for h in ranges], right=("start", "end", "quantity"))
+    show_table(
+        f"Balances of {account}",
+        ["batch", "held", "pledged", "retired", "cancelled"],
+        [
+            (b.batch, grams(b.held), grams(b.pledged), grams(b.retired), grams(b.cancelled))
+            for b in totals
+        ],
+        right=("held", "pledged", "retired", "cancelled"),
+    )
+    show_table(
+        f"Serial ranges of {account}",
+        ["batch", "start", "end", "quantity", "status", "ref"],
+        [
+            (h.batch, h.serial_start, h.serial_end, grams(h.quantity), h.status, h.ref)
+            for h in ranges
+        ],
+        right=("start", "end", "quantity"),
+    )
 
 
 @command
@@ -213,19 +285,47 @@ def history(
     if as_json:
         print_json(rows)
         return
-    show_table(f"History of {account}", ["index", "time", "kind", "quantity", "counterparty",
-                                         "ref", "price", "venue"],
-               [(h.index, when(h.time_ms), h.kind, grams(h.quantity), h.counterparty, h.ref,
-                 None if h.price_fen_per_tonne is None
-                 else queries.format_cny(h.price_fen_per_tonne) + "/t", h.venue)
-                for h in rows], right=("index", "quantity", "price"))
+    show_table(
+        f"History of {account}",
+        ["index", "time", "kind", "quantity", "counterparty", "ref", "price", "venue"],
+        [
+            (
+                h.index,
+                when(h.time_ms),
+                h.kind,
+                grams(h.quantity),
+                h.counterparty,
+                h.ref,
+                None
+                if h.price_fen_per_tonne is None
+                else queries.format_cny(h.price_fen_per_tonne) + "/t",
+                h.venue,
+            )
+            for h in rows
+        ],
+        right=("index", "quantity", "price"),
+    )
 
 
 def show_retirements(rows: list[queries.RetirementView]) -> None:
-    show_table("Retirements", ["id", "time", "quantity", "beneficiary", "purpose", "event",
-                               "jurisdiction", "account"],
-               [(r.id, when(r.time_ms), grams(r.quantity), r.beneficiary_name, r.purpose,
-                 r.event_ref, r.jurisdiction, r.account) for r in rows], right=("quantity",))
+    show_table(
+        "Retirements",
+        ["id", "time", "quantity", "beneficiary", "purpose", "event", "jurisdiction", "account"],
+        [
+            (
+                r.id,
+                when(r.time_ms),
+                grams(r.quantity),
+                r.beneficiary_name,
+                r.purpose,
+                r.event_ref,
+                r.jurisdiction,
+                r.account,
+            )
+            for r in rows
+        ],
+        right=("quantity",),
+    )
 
 
 @command
@@ -240,8 +340,15 @@ def retirements(
     as_json: JsonOption = False,
 ) -> None:
     """Retirements (public claims), by beneficiary, event, account or purpose."""
-    rows = queries.retirements(open_engine(db), beneficiary=beneficiary, event_ref=event_ref,
-                               account=account, purpose=purpose, limit=limit, offset=offset)
+    rows = queries.retirements(
+        open_engine(db),
+        beneficiary=beneficiary,
+        event_ref=event_ref,
+        account=account,
+        purpose=purpose,
+        limit=limit,
+        offset=offset,
+    )
     if as_json:
         print_json(rows)
     else:
@@ -249,8 +356,11 @@ def retirements(
 
 
 @command
-def retirement(retirement_id: Annotated[str, typer.Argument(help="e.g. RET-18")],
-               db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+def retirement(
+    retirement_id: Annotated[str, typer.Argument(help="e.g. RET-18")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
     """One retirement: the claim a certificate points at."""
     result = queries.retirement(open_engine(db), retirement_id)
     if as_json:
@@ -270,22 +380,43 @@ def cancellations(
     as_json: JsonOption = False,
 ) -> None:
     """Cancellations, by case number, reason or account."""
-    rows = queries.cancellations(open_engine(db), case_number=case_number, reason=reason,
-                                 account=account, limit=limit, offset=offset)
+    rows = queries.cancellations(
+        open_engine(db),
+        case_number=case_number,
+        reason=reason,
+        account=account,
+        limit=limit,
+        offset=offset,
+    )
     if as_json:
         print_json(rows)
         return
-    show_table("Cancellations", ["id", "time", "quantity", "reason", "authority", "case",
-                                 "damage", "account"],
-               [(c.id, when(c.time_ms), grams(c.quantity), c.reason, c.authority,
-                 c.case_number, None if c.damage_fen is None
-                 else queries.format_cny(c.damage_fen), c.account) for c in rows],
-               right=("quantity", "damage"))
+    show_table(
+        "Cancellations",
+        ["id", "time", "quantity", "reason", "authority", "case", "damage", "account"],
+        [
+            (
+                c.id,
+                when(c.time_ms),
+                grams(c.quantity),
+                c.reason,
+                c.authority,
+                c.case_number,
+                None if c.damage_fen is None else queries.format_cny(c.damage_fen),
+                c.account,
+            )
+            for c in rows
+        ],
+        right=("quantity", "damage"),
+    )
 
 
 @command
-def cancellation(cancellation_id: Annotated[str, typer.Argument(help="e.g. CAN-15")],
-                 db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+def cancellation(
+    cancellation_id: Annotated[str, typer.Argument(help="e.g. CAN-15")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
     """One cancellation, with its case record."""
     result = queries.cancellation(open_engine(db), cancellation_id)
     if as_json:
@@ -298,30 +429,42 @@ def cancellation(cancellation_id: Annotated[str, typer.Argument(help="e.g. CAN-1
 def pledges(
     account: Annotated[str | None, typer.Option("--account")] = None,
     bank: Annotated[str | None, typer.Option("--bank")] = None,
-    status: Annotated[str | None, typer.Option("--status",
-                                               help="active, released or enforced")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="active, released or enforced")
+    ] = None,
     limit: LimitOption = 100,
     offset: OffsetOption = 0,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
     """Pledges of credits as collateral."""
-    rows = queries.pledges(open_engine(db), account=account, bank=bank, status=status,
-                           limit=limit, offset=offset)
+    rows = queries.pledges(
+        open_engine(db), account=account, bank=bank, status=status, limit=limit, offset=offset
+    )
     if as_json:
         print_json(rows)
         return
-    show_table("Pledges", ["id", "index", "account", "bank", "quantity", "status", "closed at"],
-               [(p.id, p.index, p.account, p.bank, grams(p.quantity), p.status, p.closed_at)
-                for p in rows], right=("quantity",))
+    show_table(
+        "Pledges",
+        ["id", "index", "account", "bank", "quantity", "status", "closed at"],
+        [
+            (p.id, p.index, p.account, p.bank, grams(p.quantity), p.status, p.closed_at)
+            for p in rows
+        ],
+        right=("quantity",),
+    )
 
 
 @command
 def trades(
-    since: Annotated[int | None, typer.Option("--since", parser=time_param,
-                                              help="ISO date or time (UTC), inclusive.")] = None,
-    until: Annotated[int | None, typer.Option("--until", parser=time_param,
-                                              help="ISO date or time (UTC), exclusive.")] = None,
+    since: Annotated[
+        int | None,
+        typer.Option("--since", parser=time_param, help="ISO date or time (UTC), inclusive."),
+    ] = None,
+    until: Annotated[
+        int | None,
+        typer.Option("--until", parser=time_param, help="ISO date or time (UTC), exclusive."),
+    ] = None,
     venue: Annotated[str | None, typer.Option("--venue")] = None,
     limit: LimitOption = 100,
     offset: OffsetOption = 0,
@@ -329,17 +472,31 @@ def trades(
     as_json: JsonOption = False,
 ) -> None:
     """Trade announcements: priced transfers in a time range."""
-    rows = queries.trades(open_engine(db), since_ms=since, until_ms=until, venue=venue,
-                          limit=limit, offset=offset)
+    rows = queries.trades(
+        open_engine(db), since_ms=since, until_ms=until, venue=venue, limit=limit, offset=offset
+    )
     if as_json:
         print_json(rows)
         return
-    show_table("Trades", ["index", "time", "from", "to", "quantity", "price", "value", "venue",
-                          "settlement"],
-               [(t.index, when(t.time_ms), t.from_account, t.to_account, grams(t.quantity),
-                 queries.format_cny(t.price_fen_per_tonne) + "/t",
-                 queries.format_cny(t.value_fen), t.venue, t.settlement_ref) for t in rows],
-               right=("index", "quantity", "price", "value"))
+    show_table(
+        "Trades",
+        ["index", "time", "from", "to", "quantity", "price", "value", "venue", "settlement"],
+        [
+            (
+                t.index,
+                when(t.time_ms),
+                t.from_account,
+                t.to_account,
+                grams(t.quantity),
+                queries.format_cny(t.price_fen_per_tonne) + "/t",
+                queries.format_cny(t.value_fen),
+                t.venue,
+                t.settlement_ref,
+            )
+            for t in rows
+        ],
+        right=("index", "quantity", "price", "value"),
+    )
 
 
 @command
@@ -353,19 +510,26 @@ def entries(
     as_json: JsonOption = False,
 ) -> None:
     """Log entries: index, operation, signer and time."""
-    rows = queries.entries(open_engine(db), start=start, op=op, signer=signer, limit=limit,
-                           offset=offset)
+    rows = queries.entries(
+        open_engine(db), start=start, op=op, signer=signer, limit=limit, offset=offset
+    )
     if as_json:
         print_json(rows)
         return
-    show_table("Entries", ["index", "time", "op", "signer", "entry hash"],
-               [(e.index, when(e.time_ms), e.op, e.signer, e.entry_hash.hex()[:16])
-                for e in rows], right=("index",))
+    show_table(
+        "Entries",
+        ["index", "time", "op", "signer", "entry hash"],
+        [(e.index, when(e.time_ms), e.op, e.signer, e.entry_hash.hex()[:16]) for e in rows],
+        right=("index",),
+    )
 
 
 @command
-def entry(index: Annotated[int, typer.Argument(help="Log index.")],
-          db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+def entry(
+    index: Annotated[int, typer.Argument(help="Log index.")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
     """One log record, decoded: payload, signatures and its place in the hash chain."""
     result = queries.entry(open_engine(db), index)
     if as_json:
@@ -376,8 +540,7 @@ def entry(index: Annotated[int, typer.Argument(help="Log index.")],
 
 @command
 def checkpoint(
-    size: Annotated[int | None, typer.Option("--size", help="Tree size (default: latest).")]
-    = None,
+    size: Annotated[int | None, typer.Option("--size", help="Tree size (default: latest).")] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -385,8 +548,9 @@ def checkpoint(
     engine = open_engine(db)
     ledger = queries.ledger_info(engine)
     result = queries.checkpoint(engine, size)
-    open_checkpoint(result.note.encode(), NoteVerifier.from_vkey(ledger.log_vkey),
-                    origin=ledger.origin)
+    open_checkpoint(
+        result.note.encode(), NoteVerifier.from_vkey(ledger.log_vkey), origin=ledger.origin
+    )
     if as_json:
         print_json({**queries.as_json(result), "signature_verified": True})
     else:
@@ -395,8 +559,11 @@ def checkpoint(
 
 
 @command
-def seq(participant: Annotated[str, typer.Argument(help="Participant id.")],
-        db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+def seq(
+    participant: Annotated[str, typer.Argument(help="Participant id.")],
+    db: DbOption = DEFAULT_DB,
+    as_json: JsonOption = False,
+) -> None:
     """The sequence number the participant's next entry must carry (for offline signing)."""
     value = queries.next_seq(open_engine(db), participant)
     if as_json:

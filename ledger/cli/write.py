@@ -118,13 +118,14 @@ def _show_outcome(outcome: Accepted, ledger: Ledger) -> None:
     else:
         title = f"{outcome.event.op} accepted at index {outcome.index}"
         fields = [(k, _value_text(k, v)) for k, v in outcome.event.data.items()]
-    fields += [("entry hash", outcome.entry_hash.hex()),
-               ("checkpoint", f"size {ledger.sealed_size}")]
+    fields += [
+        ("entry hash", outcome.entry_hash.hex()),
+        ("checkpoint", f"size {ledger.sealed_size}"),
+    ]
     show_fields(title, fields)
 
 
-def report(outcomes: Sequence[Outcome], ledger: Ledger, *, as_json: bool,
-           single: bool) -> None:
+def report(outcomes: Sequence[Outcome], ledger: Ledger, *, as_json: bool, single: bool) -> None:
     """Print outcomes; exit 1 if any was rejected (a single one prints as a plain error)."""
     if single:
         (outcome,) = outcomes
@@ -141,8 +142,10 @@ def report(outcomes: Sequence[Outcome], ledger: Ledger, *, as_json: bool,
         if as_json:
             continue
         if isinstance(outcome, Rejected):
-            typer.echo(f"error: entry {position + 1}: {outcome.error.code}: "
-                       f"{outcome.error.message}", err=True)
+            typer.echo(
+                f"error: entry {position + 1}: {outcome.error.code}: {outcome.error.message}",
+                err=True,
+            )
         else:
             _show_outcome(outcome, ledger)
     if any(isinstance(o, Rejected) for o in outcomes):
@@ -186,8 +189,12 @@ def _write_entry_file(path: Path, raw: bytes) -> None:
 def _entry_summary(raw: bytes) -> dict[str, Any]:
     entry = parse_entry(raw)
     return {
-        "ledger": entry.ledger, "op": entry.op, "signer": entry.signer, "seq": entry.seq,
-        "signatures": [s.signer for s in entry.signatures], "entry_hash": entry.hash.hex(),
+        "ledger": entry.ledger,
+        "op": entry.op,
+        "signer": entry.signer,
+        "seq": entry.seq,
+        "signatures": [s.signer for s in entry.signatures],
+        "entry_hash": entry.hash.hex(),
         "body": entry.body,
     }
 
@@ -205,14 +212,25 @@ def _show_entry(title: str, raw: bytes, path: Path | None, as_json: bool) -> Non
 # -- commands --------------------------------------------------------------------------------
 @command
 def init(
-    origin: Annotated[str, typer.Option("--origin", help="The log's origin, e.g. "
-                                        "ledger.example.cn/phcer; it names the log forever.")],
-    operator_key: Annotated[Path, typer.Option("--operator-key",
-                                               help="Key file of the operator (registrar).")],
+    origin: Annotated[
+        str,
+        typer.Option(
+            "--origin",
+            help="The log's origin, e.g. ledger.example.cn/phcer; it names the log forever.",
+        ),
+    ],
+    operator_key: Annotated[
+        Path, typer.Option("--operator-key", help="Key file of the operator (registrar).")
+    ],
     log_key: LogKeyOption,
-    new_log_key: Annotated[str | None, typer.Option(
-        "--new-log-key", metavar="NAME",
-        help="Create --log-key with a new key of this name (by convention the origin).")] = None,
+    new_log_key: Annotated[
+        str | None,
+        typer.Option(
+            "--new-log-key",
+            metavar="NAME",
+            help="Create --log-key with a new key of this name (by convention the origin).",
+        ),
+    ] = None,
     operator_name: Annotated[str, typer.Option("--operator-name")] = "Ledger operator",
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
@@ -222,9 +240,13 @@ def init(
     signer = create_log_key(new_log_key, log_key) if new_log_key else load_log_key(log_key)
     ledger = Ledger.create(db, origin, operator, signer, operator_name=operator_name)
     try:
-        data = {"origin": ledger.origin, "log_vkey": ledger.log_vkey,
-                "operator": operator.participant, "size": ledger.size,
-                "checkpoint": ledger.checkpoint().decode()}
+        data = {
+            "origin": ledger.origin,
+            "log_vkey": ledger.log_vkey,
+            "operator": operator.participant,
+            "size": ledger.size,
+            "checkpoint": ledger.checkpoint().decode(),
+        }
     finally:
         ledger.close()
     if as_json:
@@ -245,8 +267,7 @@ def submit(
     as_json: JsonOption = False,
 ) -> None:
     """Sign OP with the signer's next sequence number and submit it; seals a checkpoint."""
-    sign_and_submit(db, log_key, signer, op, load_body(body, body_file), cosign,
-                    as_json=as_json)
+    sign_and_submit(db, log_key, signer, op, load_body(body, body_file), cosign, as_json=as_json)
 
 
 @command
@@ -254,13 +275,15 @@ def sign(
     op: Annotated[str, typer.Argument(help="Operation name.")],
     signer: AsOption,
     seq: Annotated[int, typer.Option("--seq", min=1, help="The signer's sequence number.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o",
-                                             help="Entry file to write (default: stdout).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Entry file to write (default: stdout).")
+    ] = None,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
     cosign: CosignOption = None,
-    origin: Annotated[str | None, typer.Option(
-        "--origin", help="The ledger's origin (default: read from --db).")] = None,
+    origin: Annotated[
+        str | None, typer.Option("--origin", help="The ledger's origin (default: read from --db).")
+    ] = None,
     db: DbOption = DEFAULT_DB,
     as_json: JsonOption = False,
 ) -> None:
@@ -282,14 +305,17 @@ def sign(
 def cosign(
     entry_file: Annotated[Path, typer.Argument(help="Entry file to co-sign.")],
     signer: AsOption,
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Where to write (default: rewrite ENTRY_FILE).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Where to write (default: rewrite ENTRY_FILE)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add your co-signature to an entry file: the same payload, signed by you."""
     identity = load_identity(signer)
-    raw = add_signature(read_entry_file(entry_file), identity.participant, identity.key_id,
-                        identity.key)
+    raw = add_signature(
+        read_entry_file(entry_file), identity.participant, identity.key_id, identity.key
+    )
     target = out or entry_file
     _write_entry_file(target, raw)
     _show_entry(f"Co-signed by {identity.participant}", raw, target, as_json)
@@ -310,4 +336,3 @@ def submit_file(
         report(outcomes, ledger, as_json=as_json, single=False)
     finally:
         ledger.close()
-

@@ -39,16 +39,25 @@ OPERATIONS: dict[str, OpSpec] = {
     spec.name: spec
     for spec in (
         OpSpec("genesis", genesis.Body, genesis.apply),
-        OpSpec("register_participant", participants.RegisterParticipant,
-               participants.register_participant),
+        OpSpec(
+            "register_participant",
+            participants.RegisterParticipant,
+            participants.register_participant,
+        ),
         OpSpec("add_key", participants.AddKey, participants.add_key),
         OpSpec("revoke_key", participants.RevokeKey, participants.revoke_key),
         OpSpec("register_program", programs.RegisterProgram, programs.register_program),
         OpSpec("set_program_role", programs.SetProgramRole, programs.set_program_role),
-        OpSpec("register_methodology", methodologies.RegisterMethodology,
-               methodologies.register_methodology),
-        OpSpec("set_methodology_status", methodologies.SetMethodologyStatus,
-               methodologies.set_methodology_status),
+        OpSpec(
+            "register_methodology",
+            methodologies.RegisterMethodology,
+            methodologies.register_methodology,
+        ),
+        OpSpec(
+            "set_methodology_status",
+            methodologies.SetMethodologyStatus,
+            methodologies.set_methodology_status,
+        ),
         OpSpec("register_project", projects.RegisterProject, projects.register_project),
         OpSpec("open_account", accounts.OpenAccount, accounts.open_account),
         OpSpec("change_custodian", accounts.ChangeCustodian, accounts.change_custodian),

@@ -40,5 +40,4 @@ def change_custodian(body: ChangeCustodian, ctx: Context) -> Event:
     require_role(ctx, body.custodian, "platform")
     ctx.require_signature(body.custodian, "the new custodian accepts the account")
     ctx.state.put(Table.ACCOUNT, found.id, dataclasses.replace(found, custodian=body.custodian))
-    return Event("change_custodian", ctx.index,
-                 {"account": found.id, "custodian": body.custodian})
+    return Event("change_custodian", ctx.index, {"account": found.id, "custodian": body.custodian})

@@ -21,7 +21,7 @@ from ledger.ops.context import (
     existing_account,
     require_role,
 )
-from ledger.ops.fields import Digest, Fen, Id, Lots, LongText, Message, Text
+from ledger.ops.fields import Digest, Fen, Id, LongText, Lots, Message, Text
 from ledger.ops.holdings import debit, lock, lots_json, move_supply
 from ledger.records import Cancellation
 from ledger.state import Table
@@ -71,8 +71,9 @@ def cancel(body: Cancel, ctx: Context) -> Event:
     case = body.case
     if case is not None:
         if ctx.state.participant(case.authority) is None:
-            raise NotFound(f"authority {case.authority!r} is not registered",
-                           code="unknown_participant")
+            raise NotFound(
+                f"authority {case.authority!r} is not registered", code="unknown_participant"
+            )
         require_role(ctx, case.authority, "authority")
         ctx.require_signature(case.authority, "ecological-compensation approval")
     cid = cancellation_id(ctx.index)
@@ -100,5 +101,6 @@ def cancel(body: Cancel, ctx: Context) -> Event:
             time_ms=ctx.time_ms,
         ),
     )
-    return Event("cancel", ctx.index,
-                 {"cancellation": cid, "quantity": quantity, "lots": lots_json(lots)})
+    return Event(
+        "cancel", ctx.index, {"cancellation": cid, "quantity": quantity, "lots": lots_json(lots)}
+    )

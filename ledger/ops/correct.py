@@ -37,8 +37,9 @@ class Correct(Message):
     @model_validator(mode="after")
     def _fields_match_action(self) -> Correct:
         amending = self.action == "amend_retirement"
-        if amending and (self.retirement is None
-                         or (self.beneficiary is None and self.note is None)):
+        if amending and (
+            self.retirement is None or (self.beneficiary is None and self.note is None)
+        ):
             raise ValueError("amend_retirement needs a retirement and a beneficiary or a note")
         if not amending and (self.retirement or self.beneficiary or self.note):
             raise ValueError("reverse_transfer takes no retirement, beneficiary or note")
@@ -82,8 +83,9 @@ def _reverse_transfer(body: Correct, ctx: Context) -> dict[str, object]:
     ]
     lots = debit(ctx, original.to_account, requests)
     credit(ctx, original.from_account, lots)
-    ctx.state.put(Table.TRANSFER, original.index,
-                  dataclasses.replace(original, corrected_by=ctx.index))
+    ctx.state.put(
+        Table.TRANSFER, original.index, dataclasses.replace(original, corrected_by=ctx.index)
+    )
     return {"from": original.to_account, "to": original.from_account, "lots": lots_json(lots)}
 
 

@@ -29,7 +29,7 @@ class Issue(Message):
     report_digest: Digest
     verified_on: IsoDate
     origin_ref: Text | None = None
-    parameters: Annotated[list[Parameter], Field(max_length=64)] = []
+    parameters: Annotated[list[Parameter], Field(max_length=64, default_factory=list)]
 
     @model_validator(mode="after")
     def _periods_in_order(self) -> Issue:
@@ -50,8 +50,10 @@ def issue(body: Issue, ctx: Context) -> Event:
     if "issuer" not in state.program_roles(program.code, ctx.signer):
         deny(f"{ctx.signer!r} is not an issuer of {program.code}", program=program.code)
     if "verifier" not in state.program_roles(program.code, body.verifier):
-        deny(f"{body.verifier!r} is not an accredited verifier of {program.code}",
-             program=program.code)
+        deny(
+            f"{body.verifier!r} is not an accredited verifier of {program.code}",
+            program=program.code,
+        )
     if body.verifier in (project.owner, ctx.signer):
         raise RuleViolation(
             f"verifier {body.verifier!r} may not attest its own project or issuance",
@@ -61,8 +63,9 @@ def issue(body: Issue, ctx: Context) -> Event:
     method = state.methodology(project.methodology)
     assert method is not None, "a project's methodology always exists"
     if method.status != "active":
-        raise RuleViolation(f"methodology {method.id} is {method.status}",
-                            code="methodology_inactive")
+        raise RuleViolation(
+            f"methodology {method.id} is {method.status}", code="methodology_inactive"
+        )
     existing_account(ctx, body.to_account)
     if body.origin_ref is not None:
         seen = state.origin(program.code, body.origin_ref)

@@ -25,7 +25,7 @@ class RegisterMethodology(Message):
     scenario: Text
     region: Region
     status: Status = "active"
-    parameters: Annotated[list[Parameter], Field(max_length=64)] = []
+    parameters: Annotated[list[Parameter], Field(max_length=64, default_factory=list)]
 
 
 class SetMethodologyStatus(Message):
@@ -64,12 +64,13 @@ def register_methodology(body: RegisterMethodology, ctx: Context) -> Event:
 def set_methodology_status(body: SetMethodologyStatus, ctx: Context) -> Event:
     found = ctx.state.methodology(body.methodology)
     if found is None:
-        raise NotFound(f"methodology {body.methodology} does not exist",
-                       code="unknown_methodology")
+        raise NotFound(f"methodology {body.methodology} does not exist", code="unknown_methodology")
     require_administrator(ctx, found.program)
     if found.status == "withdrawn":
-        raise RuleViolation(f"methodology {found.id} is withdrawn for good",
-                            code="methodology_withdrawn")
+        raise RuleViolation(
+            f"methodology {found.id} is withdrawn for good", code="methodology_withdrawn"
+        )
     ctx.state.put(Table.METHODOLOGY, found.id, dataclasses.replace(found, status=body.status))
-    return Event("set_methodology_status", ctx.index,
-                 {"methodology": found.id, "status": body.status})
+    return Event(
+        "set_methodology_status", ctx.index, {"methodology": found.id, "status": body.status}
+    )

@@ -19,9 +19,21 @@ from ledger.records import Account, KeyRecord, Participant
 from ledger.state import Table
 
 ROLES = ("registrar", "authority", "bank", "exchange", "platform", "verifier", "issuer", "holder")
-Role = Literal["registrar", "authority", "bank", "exchange", "platform", "verifier", "issuer", "holder"]
-Kind = Literal["government", "enterprise", "certification_body", "collective", "household",
-               "individual", "financial_institution", "exchange", "platform", "operator"]
+Role = Literal[
+    "registrar", "authority", "bank", "exchange", "platform", "verifier", "issuer", "holder"
+]
+Kind = Literal[
+    "government",
+    "enterprise",
+    "certification_body",
+    "collective",
+    "household",
+    "individual",
+    "financial_institution",
+    "exchange",
+    "platform",
+    "operator",
+]
 
 
 class RegisterParticipant(Message):
@@ -55,8 +67,9 @@ def register_participant(body: RegisterParticipant, ctx: Context) -> Event:
     state.put(
         Table.PARTICIPANT,
         body.id,
-        Participant(body.id, body.name, body.kind, frozenset(body.roles), body.identifier,
-                    ctx.index),
+        Participant(
+            body.id, body.name, body.kind, frozenset(body.roles), body.identifier, ctx.index
+        ),
     )
     state.put(Table.ACCOUNT, body.id, Account(body.id, body.id, None, "participant", ctx.index))
     return Event("register_participant", ctx.index, {"participant": body.id, "keys": kids})

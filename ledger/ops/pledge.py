@@ -43,11 +43,13 @@ def pledge(body: PledgeCredits, ctx: Context) -> Event:
     ctx.state.put(
         Table.PLEDGE,
         pid,
-        Pledge(pid, ctx.index, body.account, body.bank, lots, quantity, body.contract_ref,
-               "active"),
+        Pledge(
+            pid, ctx.index, body.account, body.bank, lots, quantity, body.contract_ref, "active"
+        ),
     )
-    return Event("pledge", ctx.index,
-                 {"pledge": pid, "quantity": quantity, "lots": lots_json(lots)})
+    return Event(
+        "pledge", ctx.index, {"pledge": pid, "quantity": quantity, "lots": lots_json(lots)}
+    )
 
 
 def release_pledge(body: ClosePledge, ctx: Context) -> Event:
@@ -78,5 +80,6 @@ def _close(ctx: Context, found: Pledge, status: str, to_account: str, op: str) -
     ctx.state.put(
         Table.PLEDGE, found.id, dataclasses.replace(found, status=status, closed_at=ctx.index)
     )
-    return Event(op, ctx.index,
-                 {"pledge": found.id, "to_account": to_account, "lots": lots_json(found.lots)})
+    return Event(
+        op, ctx.index, {"pledge": found.id, "to_account": to_account, "lots": lots_json(found.lots)}
+    )

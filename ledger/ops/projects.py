@@ -33,12 +33,23 @@ def register_project(body: RegisterProject, ctx: Context) -> Event:
             code="unknown_methodology",
         )
     if method.status != "active":
-        raise RuleViolation(f"methodology {method.id} is {method.status}",
-                            code="methodology_inactive")
+        raise RuleViolation(
+            f"methodology {method.id} is {method.status}", code="methodology_inactive"
+        )
     ctx.state.put(
         Table.PROJECT,
         body.id,
-        Project(body.id, body.program, body.owner, body.methodology, body.title, body.region,
-                body.city, body.location, body.approval_ref, ctx.index),
+        Project(
+            body.id,
+            body.program,
+            body.owner,
+            body.methodology,
+            body.title,
+            body.region,
+            body.city,
+            body.location,
+            body.approval_ref,
+            ctx.index,
+        ),
     )
     return Event("register_project", ctx.index, {"project": body.id})

@@ -12,13 +12,14 @@ from typing import Literal
 from pydantic import model_validator
 
 from ledger.ops.context import Context, Event, controlled_account
-from ledger.ops.fields import Id, IsoDate, Lots, LongText, Message, Region, Text
+from ledger.ops.fields import Id, IsoDate, LongText, Lots, Message, Region, Text
 from ledger.ops.holdings import debit, lock, lots_json, move_supply
 from ledger.records import Retirement
 from ledger.state import Table
 
-Purpose = Literal["event_neutrality", "enterprise_neutrality", "compliance_offset", "personal",
-                  "donation"]
+Purpose = Literal[
+    "event_neutrality", "enterprise_neutrality", "compliance_offset", "personal", "donation"
+]
 
 
 class Beneficiary(Message):
@@ -80,5 +81,6 @@ def retire(body: Retire, ctx: Context) -> Event:
             time_ms=ctx.time_ms,
         ),
     )
-    return Event("retire", ctx.index,
-                 {"retirement": rid, "quantity": quantity, "lots": lots_json(lots)})
+    return Event(
+        "retire", ctx.index, {"retirement": rid, "quantity": quantity, "lots": lots_json(lots)}
+    )

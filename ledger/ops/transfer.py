@@ -15,8 +15,15 @@ from ledger.ops.holdings import credit, debit, lots_json
 from ledger.records import Transfer
 from ledger.state import Table
 
-Venue = Literal["exchange_listing", "exchange_bidding", "exchange_agreement", "auction", "otc",
-                "redemption", "donation"]
+Venue = Literal[
+    "exchange_listing",
+    "exchange_bidding",
+    "exchange_agreement",
+    "auction",
+    "otc",
+    "redemption",
+    "donation",
+]
 
 
 class TransferCredits(Message):
@@ -39,12 +46,25 @@ def transfer(body: TransferCredits, ctx: Context) -> Event:
     ctx.state.append(
         Table.TRANSFER,
         ctx.index,
-        Transfer(ctx.index, body.from_account, body.to_account, lots, quantity,
-                 body.price_fen_per_tonne, body.venue, body.settlement_ref, ctx.time_ms),
+        Transfer(
+            ctx.index,
+            body.from_account,
+            body.to_account,
+            lots,
+            quantity,
+            body.price_fen_per_tonne,
+            body.venue,
+            body.settlement_ref,
+            ctx.time_ms,
+        ),
     )
     return Event(
         "transfer",
         ctx.index,
-        {"from": body.from_account, "to": body.to_account, "quantity": quantity,
-         "lots": lots_json(lots)},
+        {
+            "from": body.from_account,
+            "to": body.to_account,
+            "quantity": quantity,
+            "lots": lots_json(lots),
+        },
     )

@@ -120,20 +120,20 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
         sql = _sql_table(table)
         pk = {c.name for c in sql.primary_key}
         # executemany: the SET clause is every column named in the rows but the keys.
-        stmt = update(sql).where(
-            and_(*(c == bindparam(f"pk_{c.name}") for c in sql.primary_key))
-        )
+        stmt = update(sql).where(and_(*(c == bindparam(f"pk_{c.name}") for c in sql.primary_key)))
         conn.execute(
             stmt,
-            [{**{k: v for k, v in r.items() if k not in pk}, **{f"pk_{k}": r[k] for k in pk}}
-             for r in rows],
+            [
+                {**{k: v for k, v in r.items() if k not in pk}, **{f"pk_{k}": r[k] for k in pk}}
+                for r in rows
+            ],
         )
     for table, rows in deletes.items():
         sql = _sql_table(table)
-        stmt = delete(sql).where(
+        removal = delete(sql).where(
             and_(*(c == bindparam(f"pk_{c.name}") for c in sql.primary_key))
         )
-        conn.execute(stmt, [{f"pk_{c.name}": r[c.name] for c in sql.primary_key} for r in rows])
+        conn.execute(removal, [{f"pk_{c.name}": r[c.name] for c in sql.primary_key} for r in rows])
 
 
 def _sql_table(table: Table) -> Any:

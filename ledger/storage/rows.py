@@ -73,10 +73,14 @@ class Mapping_:
 
     def __post_init__(self) -> None:
         names = tuple(f.name for f in fields(self.record))
-        object.__setattr__(self, "_fields", tuple(
-            (name, "idx" if name == "index" else name, self.out.get(name), self.into.get(name))
-            for name in names
-        ))
+        object.__setattr__(
+            self,
+            "_fields",
+            tuple(
+                (name, "idx" if name == "index" else name, self.out.get(name), self.into.get(name))
+                for name in names
+            ),
+        )
 
     def to_row(self, record: Any) -> dict[str, Any]:
         row: dict[str, Any] = {}
@@ -97,21 +101,25 @@ _LOTS = {"lots": _lots_out}
 _LOTS_IN = {"lots": _lots_in}
 
 MAPPINGS: dict[Table, Mapping_] = {
-    Table.PARTICIPANT: Mapping_(schema.participants, Participant, {"roles": _roles_out},
-                                {"roles": _roles_in}),
+    Table.PARTICIPANT: Mapping_(
+        schema.participants, Participant, {"roles": _roles_out}, {"roles": _roles_in}
+    ),
     Table.KEY: Mapping_(schema.keys, KeyRecord, {}, {"public_key": bytes}),
     Table.PROGRAM: Mapping_(schema.programs, Program, {}, {}),
-    Table.METHODOLOGY: Mapping_(schema.methodologies, Methodology, {"parameters": _json_out},
-                                {"parameters": _params_in}),
+    Table.METHODOLOGY: Mapping_(
+        schema.methodologies, Methodology, {"parameters": _json_out}, {"parameters": _params_in}
+    ),
     Table.PROJECT: Mapping_(schema.projects, Project, {}, {}),
     Table.ACCOUNT: Mapping_(schema.accounts, Account, {}, {}),
-    Table.BATCH: Mapping_(schema.batches, Batch, {"parameters": _json_out},
-                          {"parameters": _params_in}),
+    Table.BATCH: Mapping_(
+        schema.batches, Batch, {"parameters": _json_out}, {"parameters": _params_in}
+    ),
     Table.HOLDING: Mapping_(schema.holdings, Holding, {}, {}),
     Table.RETIREMENT: Mapping_(schema.retirements, Retirement, _LOTS, _LOTS_IN),
     Table.CANCELLATION: Mapping_(schema.cancellations, Cancellation, _LOTS, _LOTS_IN),
     Table.PLEDGE: Mapping_(schema.pledges, Pledge, _LOTS, _LOTS_IN),
     Table.TRANSFER: Mapping_(schema.transfers, Transfer, _LOTS, _LOTS_IN),
-    Table.CORRECTION: Mapping_(schema.corrections, Correction, {"details": _json_out},
-                               {"details": orjson.loads}),
+    Table.CORRECTION: Mapping_(
+        schema.corrections, Correction, {"details": _json_out}, {"details": orjson.loads}
+    ),
 }

@@ -43,8 +43,13 @@ entries = Table(
     Column("idx", BigInteger, primary_key=True, autoincrement=False, comment="log index, from 0"),
     Column("record", LargeBinary, nullable=False, comment="canonical record bytes (Merkle leaf)"),
     Column("record_hash", LargeBinary(32), nullable=False, comment="SHA-256 of record"),
-    Column("entry_hash", LargeBinary(32), nullable=False, unique=True,
-           comment="SHA-256 of the signed entry inside the record (idempotency key)"),
+    Column(
+        "entry_hash",
+        LargeBinary(32),
+        nullable=False,
+        unique=True,
+        comment="SHA-256 of the signed entry inside the record (idempotency key)",
+    ),
     Column("op", String(32), nullable=False, comment="operation name"),
     Column("signer", String(128), nullable=False, comment="participant that signed the payload"),
     Column("time_ms", BigInteger, nullable=False, comment="sequencing time, Unix ms"),
@@ -55,10 +60,16 @@ Index("entries_signer", entries.c.signer, entries.c.idx)
 merkle_nodes = Table(
     "merkle_nodes",
     metadata,
-    Column("level", Integer, primary_key=True, autoincrement=False,
-           comment="height; 0 is a leaf hash"),
-    Column("idx", BigInteger, primary_key=True, autoincrement=False,
-           comment="node covers leaves [idx*2^level, (idx+1)*2^level)"),
+    Column(
+        "level", Integer, primary_key=True, autoincrement=False, comment="height; 0 is a leaf hash"
+    ),
+    Column(
+        "idx",
+        BigInteger,
+        primary_key=True,
+        autoincrement=False,
+        comment="node covers leaves [idx*2^level, (idx+1)*2^level)",
+    ),
     Column("hash", LargeBinary(32), nullable=False, comment="RFC 9162 hash of that subtree"),
     comment="Hashes of every complete (perfect) subtree of the log's Merkle tree.",
 )
@@ -197,8 +208,10 @@ batches = Table(
     UniqueConstraint("program", "origin_ref", name="batches_origin_once"),
     CheckConstraint("issued = held + pledged + retired + cancelled", name="batches_supply"),
     CheckConstraint("serial_end - serial_start = issued", name="batches_serials"),
-    CheckConstraint("held >= 0 AND pledged >= 0 AND retired >= 0 AND cancelled >= 0",
-                    name="batches_non_negative"),
+    CheckConstraint(
+        "held >= 0 AND pledged >= 0 AND retired >= 0 AND cancelled >= 0",
+        name="batches_non_negative",
+    ),
     comment="Issued batches with their supply.",
 )
 Index("batches_project", batches.c.project)
@@ -207,8 +220,13 @@ holdings = Table(
     "holdings",
     metadata,
     _id("batch", "batch id", primary_key=True),
-    Column("serial_start", BigInteger, primary_key=True, autoincrement=False,
-           comment="first serial of the range"),
+    Column(
+        "serial_start",
+        BigInteger,
+        primary_key=True,
+        autoincrement=False,
+        comment="first serial of the range",
+    ),
     Column("serial_end", BigInteger, nullable=False, comment="one past the last serial"),
     _id("account", "account the range belongs to", nullable=False),
     Column("status", String(16), nullable=False, comment="held, pledged, retired, cancelled"),
