@@ -189,7 +189,7 @@ def verify_ledger(url: str, *, log_vkey: str | None = None) -> ReplayReport:
     try:
         upgrade(scratch)
         with engine.connect() as conn, scratch.connect() as out:
-            meta = dict(conn.execute(select(schema.meta.c.key, schema.meta.c.value)).tuples().all())
+            meta = dict(conn.execute(select(schema.meta.c.key, schema.meta.c.value)).all())
             if log_vkey is not None and meta.get("log_vkey") != log_vkey:
                 raise VerificationError(
                     f"the ledger's checkpoint key is {meta.get('log_vkey')}, "
@@ -257,9 +257,7 @@ def _compare_nodes(conn: Connection, nodes: Sequence[Node]) -> None:
                 select(n.c.idx, n.c.hash).where(
                     n.c.level == level, n.c.idx.between(min(want), max(want))
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         for idx, digest in want.items():
             if got.get(idx) != digest:
@@ -270,8 +268,8 @@ def _compare_table(stored: Connection, replayed: Connection, table: Table) -> No
     """Raise TamperDetected at the first row where ``table`` differs from the replay."""
     order = list(table.primary_key.columns)
     columns = [c.name for c in table.columns]
-    a = stored.execute(select(table).order_by(*order)).tuples()
-    b = replayed.execute(select(table).order_by(*order)).tuples()
+    a = stored.execute(select(table).order_by(*order))
+    b = replayed.execute(select(table).order_by(*order))
     for position, (left, right) in enumerate(_zip_longest(a, b)):
         if left != right:
             key = left or right

@@ -11,6 +11,7 @@ else is needed to check the bundle.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,13 +42,13 @@ def export_bundle(url: str, path: str | Path) -> BundleHeader:
     e, c = schema.entries, schema.checkpoints
     try:
         with engine.connect() as conn, gzip.open(path, "wb", compresslevel=6) as out:
-            meta = dict(conn.execute(select(schema.meta.c.key, schema.meta.c.value)).tuples().all())
+            meta = dict(conn.execute(select(schema.meta.c.key, schema.meta.c.value)).all())
             notes = [bytes(n) for (n,) in conn.execute(select(c.c.note).order_by(c.c.size))]
             size = conn.execute(select(e.c.idx).order_by(e.c.idx.desc()).limit(1)).scalar()
             header = BundleHeader(
                 meta["origin"], meta["log_vkey"], 0 if size is None else size + 1, len(notes)
             )
-            out.write(orjson.dumps({"format": FORMAT, **header.__dict__}) + b"\n")
+            out.write(orjson.dumps({"format": FORMAT, **dataclasses.asdict(header)}) + b"\n")
             for note in notes:
                 out.write(orjson.dumps({"checkpoint": note.decode()}) + b"\n")
             rows = conn.execution_options(yield_per=5000).execute(

@@ -145,7 +145,7 @@ class Ledger:
     # -- the head of the log ----------------------------------------------------------------
     def _load_head(self) -> None:
         conn = self._conn
-        meta = dict(conn.execute(select(schema.meta.c.key, schema.meta.c.value)).tuples().all())
+        meta = dict(conn.execute(select(schema.meta.c.key, schema.meta.c.value)).all())
         if "origin" not in meta:
             raise NotFound("no ledger has been initialised in this database", code="no_ledger")
         self.origin = meta["origin"]
@@ -263,7 +263,8 @@ class Ledger:
         if group.entries:
             conn.execute(insert(schema.entries), group.entries)
             conn.execute(insert(schema.merkle_nodes), group.nodes)
-        if seal or self.size - self._sealed >= self.seal_every:
+        # Nothing new to seal when every entry of the group was rejected or a duplicate.
+        if self.size > self._sealed and (seal or self.size - self._sealed >= self.seal_every):
             self._seal(conn, self._last_time)
         conn.commit()
 

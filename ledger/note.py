@@ -34,7 +34,7 @@ from ledger.keys import SEED_SIZE, SigningKey, VerifyingKey
 ALG_ED25519 = 0x01
 KEY_HASH_SIZE = 4
 MAX_SIGNATURES = 100
-"""Signature lines accepted in one note; the spec asks for at least 16 (golang.org uses 100)."""
+"""Signature lines accepted per note; the spec asks for at least 16, golang.org/x/mod takes 100."""
 
 SIGNATURE_PREFIX = "— "
 PRIVATE_KEY_PREFIX = "PRIVATE+KEY+"
@@ -44,12 +44,13 @@ _KEY_HASH_HEX = re.compile(r"[0-9a-f]{8}")
 
 
 def is_valid_name(name: str) -> bool:
-    """Whether ``name`` may name a key: non-empty, no Unicode space, no plus, no control."""
+    """Whether ``name`` may name a key: non-empty UTF-8, no Unicode space, plus or control."""
     return (
         bool(name)
         and "+" not in name
         and not any(c.isspace() for c in name)
         and _CONTROL.search(name) is None
+        and _is_utf8(name)
     )
 
 
@@ -143,10 +144,8 @@ def check_text(text: str) -> None:
         raise MalformedNote("note text must end with a newline")
     if (found := _CONTROL.search(text)) is not None:
         raise MalformedNote(f"note text has control character {found.group()!r}")
-    try:
-        text.encode()
-    except UnicodeEncodeError as exc:
-        raise MalformedNote("note text is not valid UTF-8") from exc
+    if not _is_utf8(text):
+        raise MalformedNote("note text is not valid UTF-8 (lone surrogate)")
 
 
 @dataclass(frozen=True)
@@ -179,9 +178,10 @@ class Note:
         text, block = decoded[: split + 1], decoded[split + 2 :]
         if not block.endswith("\n"):
             raise MalformedNote("note must end with a signature line and its newline")
+        count = block.count("\n")
+        if count > MAX_SIGNATURES:
+            raise MalformedNote(f"note has {count} signatures, want at most {MAX_SIGNATURES}")
         lines = block[:-1].split("\n")
-        if len(lines) > MAX_SIGNATURES:
-            raise MalformedNote(f"note has {len(lines)} signatures, want at most {MAX_SIGNATURES}")
         return cls(text, tuple(NoteSignature.parse(line + "\n") for line in lines))
 
     def to_bytes(self) -> bytes:
@@ -369,3 +369,11 @@ def _split_key_string(value: str, what: str) -> tuple[str, str, bytes]:
     if not key:
         raise InvalidInput(f"{what} has no key material")
     return name, hash_hex, key
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -106,6 +106,10 @@ class AddCheckpointRequest:
         match = _OLD_SIZE.fullmatch(header[0])
         if match is None:
             raise MalformedNote(f"first line {header[0]!r} is not 'old <size>'")
+        if len(header) - 1 > MAX_PROOF_LINES:
+            raise MalformedNote(
+                f"consistency proof has {len(header) - 1} lines, want at most {MAX_PROOF_LINES}"
+            )
         proof = tuple(strict_b64decode(line, "consistency proof line") for line in header[1:])
         return cls(int(match.group(1)), proof, body[split + 2 :])
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,9 +51,14 @@ OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="Skip this ma
 DEFAULT_DB = DEFAULT_URL
 
 
+WIDE = 160
+"""Width of tables written to a file or pipe, where there is no terminal to fit."""
+
+
 def console() -> Console:
     """A console on the current stdout (tests swap stdout per invocation)."""
-    return Console(highlight=False, soft_wrap=False)
+    wide = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(highlight=False, soft_wrap=False, width=WIDE if wide else None)
 
 
 def print_json(data: Any) -> None:
@@ -109,10 +115,6 @@ def open_engine(url: str) -> Engine:
     return engine
 
 
-def read_text_arg(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
-
-
 # -- parsing option values (a bad value is a usage error, exit status 2) ---------------------
 def _usage(parse: Callable[[str], R]) -> Callable[[str], R]:
     def parser(text: str) -> R:
@@ -159,7 +161,10 @@ def show_table(
     """Print a rich table; columns named in ``right`` are right-aligned (amounts)."""
     table = Table(title=title, title_justify="left")
     for name in columns:
-        table.add_column(name, justify="right" if name in right else "left")
+        amount = name in right
+        table.add_column(
+            name, justify="right" if amount else "left", no_wrap=amount, overflow="fold"
+        )
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     console().print(table)
@@ -182,7 +187,3 @@ def lots_text(lots: Sequence[dict[str, Any]]) -> str:
         ranges = ", ".join(f"[{s}, {e})" for s, e in lot["ranges"])
         parts.append(f"{lot['batch']} {ranges}")
     return "; ".join(parts)
-
-
-def env_db() -> str:
-    return os.environ.get("CARBONLEDGER_DB", DEFAULT_DB)

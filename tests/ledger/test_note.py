@@ -152,7 +152,9 @@ class TestNames:
     def test_valid_names(self, name: str) -> None:
         assert is_valid_name(name)
 
-    @pytest.mark.parametrize("name", ["", " ", "a b", "a+b", "a\tb", "a\u3000b", "a\u0085b"])
+    @pytest.mark.parametrize(
+        "name", ["", " ", "a b", "a+b", "a\tb", "a\u3000b", "a\u0085b", "a\ud800b"]
+    )
     def test_invalid_names(self, name: str) -> None:
         assert not is_valid_name(name)
 
