@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, insert, select, tuple_
+from sqlalchemy import Connection, Engine, insert, select
 
 from ledger.apply import apply_entry, collect_signatures
 from ledger.checkpoint import Checkpoint, sign_checkpoint
@@ -192,6 +192,7 @@ class Ledger:
             self._prev_hash,
             self._last_time,
         )
+        sealed = self._sealed
         try:
             owners: list[int] = []
             known = [False] * len(parsed)
@@ -212,6 +213,7 @@ class Ledger:
             self._conn.rollback()
             self.state.discard()
             self._compact, self._prev_hash, self._last_time = head
+            self._sealed = sealed  # a checkpoint written before the failure was rolled back too
             raise
         self.state.commit()
         return group.outcomes
@@ -273,11 +275,13 @@ class Ledger:
         if self.size == self._sealed:
             return None
         now = max(int(time.time() * 1000), self._last_time)
+        sealed = self._sealed
         try:
             note = self._seal(self._conn, now)
             self._conn.commit()
         except BaseException:
             self._conn.rollback()
+            self._sealed = sealed
             raise
         return note
 
@@ -293,9 +297,11 @@ class Ledger:
         return note
 
     def _duplicate_or(self, exc: LedgerError, entry: Entry, pending: dict[bytes, int]) -> Outcome:
-        """A resubmitted entry is acknowledged again with its index, not applied twice."""
-        if exc.code != "replayed_sequence":
-            return Rejected(exc)
+        """A resubmitted entry is acknowledged again with its index, not applied twice.
+
+        Looked up whatever the error: an entry in the log may since have become unacceptable
+        for other reasons than its sequence number (its key revoked, the genesis resubmitted).
+        """
         entry_hash = entry.hash
         index = pending.get(entry_hash)
         if index is None:
@@ -308,13 +314,18 @@ class Ledger:
     # -- reading the log ---------------------------------------------------------------------
     @staticmethod
     def _fetch_nodes(conn: Connection, ids: Sequence[NodeId]) -> list[bytes]:
+        """Hashes of the stored nodes ``ids``, in order: one indexed query."""
         if not ids:
             return []
-        n = schema.merkle_nodes
-        rows = conn.execute(
-            select(n.c.level, n.c.idx, n.c.hash).where(tuple_(n.c.level, n.c.idx).in_(ids))
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        # An OR of primary-key equalities: both SQLite and PostgreSQL answer it from the index
+        # (SQLite scans the whole table for a row-value IN list).
+        where = " OR ".join([f"(level = {mark} AND idx = {mark})"] * len(ids))
+        params = [value for node in ids for value in node]
+        rows = conn.exec_driver_sql(
+            f"SELECT level, idx, hash FROM merkle_nodes WHERE {where}", tuple(params)
         ).all()
-        found = {(r.level, r.idx): r.hash for r in rows}
+        found = {(r[0], r[1]): bytes(r[2]) for r in rows}
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound(f"Merkle nodes {missing[:3]} are not stored", code="missing_nodes")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -169,6 +170,7 @@ def main() -> None:
     parser.add_argument("--holders", type=int, default=2000)
     parser.add_argument("--db", default=None, help="database URL (default: temporary SQLite)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="carbonledger-bench-")
@@ -225,6 +227,10 @@ def main() -> None:
     print(f"ratio ingest / bare batched verification (per entry): "
           f"{(done / busy) / (batch / per_entry):.2f}")
     ledger.close()
+    if args.db is None and not args.keep:
+        shutil.rmtree(workdir)
+    elif args.db is None:
+        print(f"kept: {url}")
 
 
 if __name__ == "__main__":

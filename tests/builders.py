@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -92,11 +93,12 @@ def sign_any_json(
 class Clock:
     """A stand-in for the ``time`` module used by ``ledger.log``, moved by hand.
 
-    Install with ``monkeypatch.setattr(ledger.log, "time", clock)``.
+    Install with ``monkeypatch.setattr(ledger.log, "time", clock)``. It starts at the real
+    time: the sequencer never lets time go backwards, so an earlier start would be ignored.
     """
 
-    def __init__(self, start_ms: int = 1_700_000_000_000) -> None:
-        self.ms = start_ms
+    def __init__(self, start_ms: int | None = None) -> None:
+        self.ms = int(time.time() * 1000) if start_ms is None else start_ms
 
     def time(self) -> float:
         return self.ms / 1000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import typer
@@ -26,14 +27,14 @@ from ledger.cli.output import (
 )
 from ledger.note import NoteVerifier
 
-Amounts = ("issued", "held", "pledged", "retired", "cancelled", "quantity", "price", "value")
+AMOUNTS = ("issued", "held", "pledged", "retired", "cancelled", "quantity")
 
 
 def _fields(record: Any) -> list[tuple[str, Any]]:
     """A record's fields for people: amounts in tonnes, lots as ranges, times as UTC."""
     out: list[tuple[str, Any]] = []
     for name, value in queries.as_json(record).items():
-        if name in ("quantity",) or (name in Amounts and isinstance(value, int)):
+        if name in AMOUNTS and isinstance(value, int):
             value = f"{grams(value)} ({value:,} g)"
         elif name == "lots":
             value = lots_text(value)
@@ -43,6 +44,11 @@ def _fields(record: Any) -> list[tuple[str, Any]]:
             value = queries.format_cny(value)
         elif name == "supply":
             value = ", ".join(f"{k} {grams(v)}" for k, v in value.items())
+        elif name == "parameters":
+            value = "; ".join(f"{p['name']}={p['value']} {p['unit']} ({p['source']})"
+                              for p in value)
+        elif isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False)
         out.append((name, value))
     return out
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool
 
 DEFAULT_URL = "sqlite:///carbonledger.db"
 
@@ -17,7 +16,7 @@ DEFAULT_URL = "sqlite:///carbonledger.db"
 def make_engine(url: str, *, durable: bool = True) -> Engine:
     """An engine for ``url``. ``durable=False`` skips fsync (scratch replays only)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None)
+        engine = create_engine(url)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -73,16 +73,17 @@ def upgrade(engine: Engine) -> None:
     with engine.connect() as conn:
         if current_revision(conn) == head:
             return
-    with engine.begin() as conn:
-        _lock(conn)
-        # Checked again under the lock: another process may have migrated in the meantime.
-        current = current_revision(conn)
-        if current == head:
-            return
-        config = alembic_config(conn)
-        if current is None and inspect(conn).has_table(schema.meta.name):
-            command.stamp(config, BASELINE)
-        command.upgrade(config, "head")
+        conn.rollback()
+        with conn.begin():
+            _lock(conn)
+            # Checked again under the lock: another process may have migrated meanwhile.
+            current = current_revision(conn)
+            if current == head:
+                return
+            config = alembic_config(conn)
+            if current is None and inspect(conn).has_table(schema.meta.name):
+                command.stamp(config, BASELINE)
+            command.upgrade(config, "head")
 
 
 def _lock(conn: Connection) -> None:

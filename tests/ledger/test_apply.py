@@ -1,0 +1,191 @@
+"""What every entry must pass before its operation runs: envelope, signatures, keys, sequence.
+
+Each rejection here goes through ``World.reject_raw``, which also checks that no table changed.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+import pytest
+
+from ledger import canonical
+from ledger.client import Identity
+from ledger.entry import build_entry
+from ledger.errors import InvalidInput
+from ledger.log import Accepted, Rejected
+from tests.builders import World, lots
+
+
+@pytest.fixture
+def batch(world: World) -> str:
+    """A batch of 1,000 g held by ``alice``."""
+    return world.issue(1000, to="alice")
+
+
+def move(batch: str, quantity: int = 1) -> dict[str, Any]:
+    return {"from_account": "alice", "to_account": "bob", "lots": lots(batch, quantity)}
+
+
+def reencode(raw: bytes, change: Any) -> bytes:
+    """``raw`` decoded, changed in place by ``change``, and encoded canonically again."""
+    value = orjson.loads(raw)
+    change(value)
+    return canonical.encode(value)
+
+
+class TestEnvelope:
+    @pytest.mark.parametrize(
+        "change",
+        [
+            lambda e: e.pop("sigs"),
+            lambda e: e.update(extra=1),
+            lambda e: e["payload"].pop("seq"),
+            lambda e: e["payload"].update(seq=0),
+            lambda e: e["payload"].update(seq=True),
+            lambda e: e["payload"].update(body=[]),
+            lambda e: e["payload"].update(op=7),
+            lambda e: e.update(sigs=[]),
+            lambda e: e.update(sigs=e["sigs"] * 5),
+            lambda e: e["sigs"][0].update(sig="not base64!"),
+            lambda e: e["sigs"][0].update(extra="x"),
+        ],
+        ids=["no-signatures-field", "unknown-envelope-field", "no-sequence", "sequence-zero",
+             "sequence-bool", "body-not-object", "op-not-string", "empty-signatures",
+             "five-signatures", "signature-not-base64", "signature-unknown-field"],
+    )
+    def test_malformed_envelope_is_invalid_input(
+        self, world: World, batch: str, change: Any
+    ) -> None:
+        raw = reencode(world.sign("alice", "transfer", move(batch)), change)
+        error = world.reject_raw(raw)
+        assert error.code == "invalid_input"
+
+    def test_first_signature_must_be_the_signers(self, world: World, batch: str) -> None:
+        raw = world.sign("alice", "transfer", move(batch), ["bob"])
+        assert world.reject_raw(reencode(raw, lambda e: e["sigs"].reverse())).code == (
+            "invalid_input")
+
+    def test_a_participant_signs_at_most_once(self, world: World, batch: str) -> None:
+        raw = world.sign("alice", "transfer", move(batch))
+        twice = reencode(raw, lambda e: e.update(sigs=e["sigs"] * 2))
+        assert world.reject_raw(twice).code == "invalid_input"
+
+    @pytest.mark.parametrize(
+        "mangle",
+        [lambda r: r.replace(b'{"payload":', b'{ "payload":'),
+         lambda r: r.replace(b'{"payload":', b'{"sigs":[],"payload":', 1),
+         lambda r: r[:-1],
+         lambda r: b"\xef\xbb\xbf" + r],
+        ids=["white-space", "keys-out-of-order", "truncated", "byte-order-mark"],
+    )
+    def test_non_canonical_bytes_are_refused(self, world: World, batch: str, mangle: Any) -> None:
+        raw = mangle(world.sign("alice", "transfer", move(batch)))
+        error = world.reject_raw(raw)
+        assert isinstance(error, InvalidInput)
+        assert error.code == "non_canonical_encoding"
+
+    def test_unknown_operation_is_rejected(self, world: World) -> None:
+        assert world.reject("alice", "mint", {"quantity": 1}) == "unknown_operation"
+
+
+class TestLedgerBinding:
+    def test_entry_signed_for_another_ledger_is_rejected(self, world: World, batch: str) -> None:
+        alice = world["alice"]
+        raw = alice.sign("other.example/log", "transfer", move(batch))
+        assert world.reject_raw(raw).code == "wrong_ledger"
+
+
+class TestSignatures:
+    def test_key_not_registered_is_rejected(self, world: World, batch: str) -> None:
+        stranger = Identity.generate("alice")
+        assert world.reject(stranger, "transfer", move(batch)) == "unknown_key"
+
+    def test_key_of_another_participant_is_rejected(self, world: World, batch: str) -> None:
+        posing = Identity("alice", world["bob"].key, seq=world["alice"].seq)
+        assert world.reject(posing, "transfer", move(batch)) == "bad_signature"
+
+    def test_signature_over_a_different_body_is_rejected(
+        self, world: World, batch: str
+    ) -> None:
+        raw = world.sign("alice", "transfer", move(batch, 1))
+        tampered = reencode(raw, lambda e: e["payload"]["body"]["lots"][0].update(quantity=999))
+        assert world.reject_raw(tampered).code == "bad_signature"
+
+    def test_signature_with_flipped_bits_is_rejected(self, world: World, batch: str) -> None:
+        def flip(entry: dict[str, Any]) -> None:
+            sig = bytearray(base64.b64decode(entry["sigs"][0]["sig"]))
+            sig[10] ^= 0x01
+            entry["sigs"][0]["sig"] = base64.b64encode(bytes(sig)).decode()
+
+        raw = reencode(world.sign("alice", "transfer", move(batch)), flip)
+        assert world.reject_raw(raw).code == "bad_signature"
+
+    def test_bad_cosignature_is_rejected(self, world: World) -> None:
+        body = world.issue_body(100)
+        issuer, verifier = world["issuer"], world["verifier"]
+        issuer.seq += 1
+        keys = [(issuer.participant, issuer.key_id, issuer.key),
+                (verifier.participant, verifier.key_id, world["alice"].key)]
+        raw = build_entry(world.ledger.origin, "issue", "issuer", issuer.seq, body, keys)
+        assert world.reject_raw(raw).code == "bad_signature"
+
+    def test_cosignature_with_an_unregistered_key_is_rejected(self, world: World) -> None:
+        impostor = Identity.generate("verifier")
+        assert world.reject("issuer", "issue", world.issue_body(100), [impostor]) == (
+            "unknown_key")
+
+    def test_bad_signature_in_a_group_rejects_only_that_entry(
+        self, world: World, batch: str
+    ) -> None:
+        good = world.sign("alice", "transfer", move(batch, 5))
+        posing = Identity("bob", world["alice"].key, seq=world["bob"].seq)
+        bad = world.sign(posing, "transfer", {"from_account": "bob", "to_account": "alice",
+                                              "lots": lots(batch, 1)})
+        tampered = reencode(world.sign("alice", "transfer", move(batch, 1)),
+                            lambda e: e["payload"]["body"]["lots"][0].update(quantity=7))
+        outcomes = world.ledger.submit([good, bad, tampered])
+        assert isinstance(outcomes[0], Accepted)
+        assert [o.error.code for o in outcomes[1:] if isinstance(o, Rejected)] == [
+            "bad_signature", "bad_signature"]
+        assert world.held("bob", batch) == 5
+
+
+class TestSequence:
+    def test_reused_sequence_number_is_rejected(self, world: World, batch: str) -> None:
+        alice = world["alice"]
+        world.accept(alice, "transfer", move(batch, 1))
+        raw = alice.sign(world.ledger.origin, "transfer", move(batch, 2), seq=alice.seq)
+        assert world.reject_raw(raw).code == "replayed_sequence"
+
+    def test_lower_sequence_number_is_rejected(self, world: World, batch: str) -> None:
+        alice = world["alice"]
+        world.accept(alice, "transfer", move(batch, 1))
+        world.accept(alice, "transfer", move(batch, 1))
+        raw = alice.sign(world.ledger.origin, "transfer", move(batch, 3), seq=alice.seq - 1)
+        assert world.reject_raw(raw).code == "replayed_sequence"
+
+    def test_gaps_in_sequence_numbers_are_allowed(self, world: World, batch: str) -> None:
+        alice = world["alice"]
+        world.accept_raw(alice.sign(world.ledger.origin, "transfer", move(batch, 1), seq=10))
+        world.accept_raw(alice.sign(world.ledger.origin, "transfer", move(batch, 1), seq=11))
+        raw = alice.sign(world.ledger.origin, "transfer", move(batch, 1), seq=5)
+        assert world.reject_raw(raw).code == "replayed_sequence"
+
+    def test_a_rejected_entry_does_not_use_up_its_sequence_number(
+        self, world: World, batch: str
+    ) -> None:
+        alice = world["alice"]
+        bad = alice.sign(world.ledger.origin, "transfer", move(batch, 5000), seq=alice.seq + 1)
+        assert world.reject_raw(bad).code == "insufficient_credits"
+        good = alice.sign(world.ledger.origin, "transfer", move(batch, 5), seq=alice.seq + 1)
+        world.accept_raw(good)
+
+    def test_sequence_numbers_are_per_participant(self, world: World, batch: str) -> None:
+        alice, bob = world["alice"], world["bob"]
+        world.accept_raw(alice.sign(world.ledger.origin, "transfer", move(batch, 1), seq=50))
+        world.accept_raw(bob.sign(world.ledger.origin, "transfer",
+                                  {"from_account": "bob", "to_account": "alice",
+                                   "lots": lots(batch, 1)}, seq=1))

@@ -1,0 +1,427 @@
+"""The sequencer's log: hash chain, checkpoints, Merkle proofs, restarts, idempotency, crashes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import pytest
+
+import ledger.log
+from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.entry import parse_record
+from ledger.errors import RootMismatch, RuleViolation, SignatureInvalid
+from ledger.log import Accepted, Ledger, Rejected
+from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ledger.note import NoteSigner, NoteVerifier
+from ledger.state import Change
+from ledger.storage import schema
+from tests.builders import ORIGIN, World, build_world, lots, serials
+from tests.ledger.merkle import reference as ref
+
+
+@pytest.fixture
+def history(world: World) -> World:
+    """A world whose log has seen every kind of credit operation and several checkpoints."""
+    world.ledger.seal()
+    batch = world.issue(10_000)
+    world.ledger.seal()
+    world.accept("owner", "transfer", {"from_account": "owner", "to_account": "alice",
+                                       "lots": lots(batch, 3_000), "venue": "otc"})
+    world.accept("alice", "transfer", {"from_account": "alice", "to_account": "bob",
+                                       "lots": serials(batch, 1_000, 1_500)})
+    world.ledger.seal()
+    world.accept("bob", "retire", {"account": "bob", "lots": lots(batch, 200),
+                                   "beneficiary": {"name": "Bob"}, "purpose": "personal",
+                                   "jurisdiction": "CN-GD"})
+    world.ledger.seal()
+    world.accept("owner", "pledge", {"account": "owner", "lots": lots(batch, 1_000),
+                                     "bank": "bank"}, ["bank"])
+    world.issue(500, to="alice")
+    world.ledger.seal()
+    return world
+
+
+def checkpoint_sizes(world: World) -> list[int]:
+    return [int(row["size"]) for row in world.rows(schema.checkpoints)]
+
+
+def open_note(world: World, size: int | None = None) -> Checkpoint:
+    verifier = NoteVerifier.from_vkey(world.ledger.log_vkey)
+    return open_checkpoint(world.ledger.checkpoint(size), verifier, origin=ORIGIN)
+
+
+def verify_chain(records: Sequence[bytes]) -> None:
+    """Each record sits at its index and names the SHA-256 of the one before it."""
+    previous = bytes(32)
+    last_time = 0
+    for index, raw in enumerate(records):
+        record = parse_record(raw)
+        assert record.index == index
+        assert record.prev_hash == previous, f"record {index} does not chain to {index - 1}"
+        assert record.time_ms >= last_time
+        previous, last_time = hashlib.sha256(raw).digest(), record.time_ms
+
+
+def verify_log(world: World) -> None:
+    """The whole log checks out: chain, stored hashes, checkpoints, roots and every proof."""
+    lg = world.ledger
+    records = world.records()
+    verify_chain(records)
+    stored = {row["idx"]: row["record_hash"] for row in world.rows(schema.entries)}
+    assert stored == {i: hashlib.sha256(r).digest() for i, r in enumerate(records)}
+    assert lg.root_at(len(records)) == ref.mth(records)
+    sizes = checkpoint_sizes(world)
+    roots = {}
+    for size in sizes:
+        cp = open_note(world, size)
+        assert (cp.origin, cp.size) == (ORIGIN, size)
+        assert cp.root == lg.root_at(size) == ref.mth(records[:size])
+        roots[size] = cp.root
+        for index in range(size):
+            proof = lg.inclusion_proof(index, size)
+            verify_inclusion(leaf_hash(records[index]), index, size, proof, cp.root)
+    for old in sizes:
+        for new in sizes:
+            if old <= new:
+                proof = lg.consistency_proof(old, new)
+                verify_consistency(old, new, proof, roots[old], roots[new])
+
+
+class TestHashChain:
+    def test_each_record_names_the_hash_of_the_previous_one(self, history: World) -> None:
+        verify_chain(history.records())
+
+    def test_stored_record_hashes_match_the_records(self, history: World) -> None:
+        for row in history.rows(schema.entries):
+            assert row["record_hash"] == hashlib.sha256(row["record"]).digest()
+            assert bytes(row["record"]) == history.ledger.record(row["idx"])
+
+    def test_a_record_wraps_exactly_the_submitted_entry(self, world: World) -> None:
+        raw = world.sign("operator", "register_participant",
+                         world.participant_body("carol", ["holder"], "enterprise"))
+        (outcome,) = world.ledger.submit([raw])
+        assert isinstance(outcome, Accepted)
+        assert outcome.entry_hash == hashlib.sha256(raw).digest()
+        record = parse_record(world.ledger.record(outcome.index))
+        assert record.entry_raw == raw
+
+    def test_unknown_index_is_not_found(self, world: World) -> None:
+        with pytest.raises(ledger.errors.NotFound):
+            world.ledger.record(world.ledger.size)
+
+
+class TestCheckpoints:
+    def test_every_checkpoint_verifies_under_the_log_key(self, history: World) -> None:
+        sizes = checkpoint_sizes(history)
+        assert len(sizes) >= 5
+        for size in sizes:
+            row = history.row(schema.checkpoints, size=size)
+            assert row is not None
+            cp = open_note(history, size)
+            assert cp.size == size and cp.root == row["root"]
+
+    def test_root_at_matches_the_checkpoints_and_a_reference_tree(self, history: World) -> None:
+        records = history.records()
+        for size in range(len(records) + 1):
+            assert history.ledger.root_at(size) == ref.mth(records[:size])
+        for size in checkpoint_sizes(history):
+            assert open_note(history, size).root == history.ledger.root_at(size)
+
+    def test_latest_checkpoint_is_the_largest(self, history: World) -> None:
+        assert open_note(history).size == max(checkpoint_sizes(history)) == history.ledger.size
+
+    def test_checkpoint_does_not_verify_under_another_key(self, history: World) -> None:
+        other = NoteSigner.generate(ORIGIN).verifier()
+        with pytest.raises(SignatureInvalid):
+            open_checkpoint(history.ledger.checkpoint(), other)
+
+    def test_sealing_without_new_entries_makes_no_checkpoint(self, history: World) -> None:
+        before = checkpoint_sizes(history)
+        assert history.ledger.seal() is None
+        assert checkpoint_sizes(history) == before
+
+    def test_a_checkpoint_is_sealed_once_enough_entries_are_unsealed(
+        self, ledger_url: str
+    ) -> None:
+        world = build_world(ledger_url, seal_every=4)
+        try:
+            start = world.ledger.size
+            assert checkpoint_sizes(world) == [1, start]
+            for i in range(9):
+                world.add_participant(f"p{i}")
+            assert checkpoint_sizes(world) == [1, start, start + 4, start + 8]
+            assert world.ledger.sealed_size == start + 8
+        finally:
+            world.close()
+
+
+class TestProofs:
+    def test_every_entry_and_every_pair_of_checkpoints_verify(self, history: World) -> None:
+        verify_log(history)
+
+    def test_inclusion_proof_does_not_verify_a_neighbouring_entry(self, history: World) -> None:
+        lg, records = history.ledger, history.records()
+        size = lg.size
+        for index in range(size - 1):
+            proof = lg.inclusion_proof(index, size)
+            with pytest.raises(RootMismatch):
+                verify_inclusion(leaf_hash(records[index + 1]), index, size, proof,
+                                 lg.root_at(size))
+
+    def test_consistency_proof_does_not_verify_against_a_wrong_old_root(
+        self, history: World
+    ) -> None:
+        lg = history.ledger
+        sizes = checkpoint_sizes(history)
+        old, new = sizes[1], sizes[-1]
+        proof = lg.consistency_proof(old, new)
+        with pytest.raises(RootMismatch):
+            verify_consistency(old, new, proof, lg.root_at(old - 1), lg.root_at(new))
+
+
+class TestReopen:
+    def test_reopened_ledger_continues_the_chain(self, history: World) -> None:
+        size, root = history.ledger.size, history.ledger.root_at(history.ledger.size)
+        last = history.ledger.record(size - 1)
+        old_cp = open_note(history)
+        reopened = history.reopen()
+        assert (reopened.size, reopened.sealed_size) == (size, size)
+        assert reopened.root_at(size) == root
+        batch = history.rows(schema.batches)[0]["id"]
+        event = history.accept("alice", "transfer", {"from_account": "alice",
+                                                     "to_account": "bob",
+                                                     "lots": lots(batch, 100)})
+        assert event.index == size
+        assert parse_record(reopened.record(size)).prev_hash == hashlib.sha256(last).digest()
+        reopened.seal()
+        new_cp = open_note(history)
+        verify_consistency(old_cp.size, new_cp.size,
+                           reopened.consistency_proof(old_cp.size, new_cp.size),
+                           old_cp.root, new_cp.root)
+        verify_log(history)
+
+    def test_reopened_ledger_keeps_balances_and_sequence_numbers(self, history: World) -> None:
+        batch = history.rows(schema.batches)[0]["id"]
+        held = history.held("bob", batch)
+        bob = history["bob"]
+        history.reopen()
+        stale = bob.sign(history.ledger.origin, "transfer",
+                         {"from_account": "bob", "to_account": "alice", "lots": lots(batch, 1)},
+                         seq=bob.seq)
+        assert history.reject_raw(stale).code == "replayed_sequence"
+        assert history.reject("bob", "transfer", {"from_account": "bob", "to_account": "alice",
+                                                  "lots": lots(batch, held + 1)}) == (
+            "insufficient_credits")
+        history.accept("bob", "transfer", {"from_account": "bob", "to_account": "alice",
+                                           "lots": lots(batch, held)})
+
+    def test_a_ledger_opened_without_a_signer_refuses_entries(self, history: World) -> None:
+        reader = Ledger.open(history.url)
+        try:
+            assert reader.size == history.ledger.size
+            with pytest.raises(RuleViolation) as caught:
+                reader.submit([history.sign("alice", "open_account", {"id": "x"})])
+            assert caught.value.code == "read_only"
+        finally:
+            reader.close()
+
+
+class TestIdempotency:
+    def resubmit(self, world: World, raw: bytes, index: int) -> None:
+        """Submit ``raw`` again: it must be acknowledged at ``index`` and write nothing."""
+        before, size = world.snapshot(), world.ledger.size
+        (outcome,) = world.ledger.submit([raw])
+        assert isinstance(outcome, Accepted), outcome
+        assert (outcome.index, outcome.duplicate, outcome.event) == (index, True, None)
+        assert outcome.entry_hash == hashlib.sha256(raw).digest()
+        assert world.snapshot() == before
+        assert world.ledger.size == size
+
+    def test_resubmitted_entry_returns_its_index_and_writes_nothing(self, world: World) -> None:
+        batch = world.issue(100)
+        raw = world.sign("owner", "transfer", {"from_account": "owner", "to_account": "alice",
+                                               "lots": lots(batch, 10)})
+        index = world.accept_raw(raw).index
+        self.resubmit(world, raw, index)
+        self.resubmit(world, raw, index)
+        assert world.held("alice", batch) == 10
+
+    def test_the_same_entry_twice_in_one_group_is_applied_once(self, world: World) -> None:
+        batch = world.issue(100)
+        raw = world.sign("owner", "transfer", {"from_account": "owner", "to_account": "alice",
+                                               "lots": lots(batch, 10)})
+        first, second = world.ledger.submit([raw, raw])
+        assert isinstance(first, Accepted) and isinstance(second, Accepted)
+        assert (second.index, second.duplicate) == (first.index, True)
+        assert world.held("alice", batch) == 10
+        assert world.ledger.size == first.index + 1
+
+    def test_resubmission_after_a_restart_is_recognised(self, world: World) -> None:
+        raw = world.sign("platform", "open_account", {"id": "u-1"})
+        index = world.accept_raw(raw).index
+        world.reopen()
+        self.resubmit(world, raw, index)
+
+    def test_resubmission_after_the_signer_rotated_its_key_is_recognised(
+        self, world: World
+    ) -> None:
+        raw = world.sign("platform", "open_account", {"id": "u-1"})
+        index = world.accept_raw(raw).index
+        platform = world["platform"]
+        world.accept("operator", "revoke_key", {"participant": "platform",
+                                                "key_id": platform.key_id})
+        self.resubmit(world, raw, index)
+
+    def test_resubmitted_genesis_is_recognised(self, world: World) -> None:
+        self.resubmit(world, parse_record(world.ledger.record(0)).entry_raw, 0)
+
+    def test_another_entry_with_a_used_sequence_number_is_no_duplicate(
+        self, world: World
+    ) -> None:
+        platform = world["platform"]
+        world.accept(platform, "open_account", {"id": "u-1"})
+        raw = platform.sign(world.ledger.origin, "open_account", {"id": "u-2"}, seq=platform.seq)
+        assert world.reject_raw(raw).code == "replayed_sequence"
+
+
+class TestGroups:
+    def test_a_group_with_one_bad_entry_accepts_the_others(self, world: World) -> None:
+        batch = world.issue(100)
+        size = world.ledger.size
+        good1 = world.sign("owner", "transfer", {"from_account": "owner", "to_account": "alice",
+                                                 "lots": lots(batch, 10)})
+        bad = world.sign("owner", "transfer", {"from_account": "owner", "to_account": "bob",
+                                               "lots": lots(batch, 1_000)})
+        good2 = world.sign("owner", "retire", {"account": "owner", "lots": lots(batch, 5),
+                                               "beneficiary": {"name": "x"},
+                                               "purpose": "personal", "jurisdiction": "CN"})
+        garbage = b'{"not":"an entry"}'
+        outcomes = world.ledger.submit([good1, bad, garbage, good2])
+        assert [type(o) for o in outcomes] == [Accepted, Rejected, Rejected, Accepted]
+        assert [o.index for o in outcomes if isinstance(o, Accepted)] == [size, size + 1]
+        assert [o.error.code for o in outcomes if isinstance(o, Rejected)] == [
+            "insufficient_credits", "invalid_input"]
+        assert parse_record(world.ledger.record(size)).entry_raw == good1
+        assert parse_record(world.ledger.record(size + 1)).entry_raw == good2
+        assert world.ledger.size == size + 2
+        assert (world.held("owner", batch), world.held("alice", batch),
+                world.held("bob", batch)) == (85, 10, 0)
+        assert world.supply(batch)["retired"] == 5
+        verify_chain(world.records())
+
+    def test_an_entry_relying_on_a_rejected_one_is_rejected_too(self, world: World) -> None:
+        batch = world.issue(100)
+        bad = world.sign("owner", "transfer", {"from_account": "owner", "to_account": "bob",
+                                               "lots": lots(batch, 1_000)})
+        onward = world.sign("bob", "transfer", {"from_account": "bob", "to_account": "alice",
+                                                "lots": lots(batch, 1)})
+        outcomes = world.ledger.submit([bad, onward])
+        assert [o.error.code for o in outcomes if isinstance(o, Rejected)] == [
+            "insufficient_credits", "insufficient_credits"]
+
+    def test_an_all_rejected_group_writes_nothing(self, world: World) -> None:
+        before, size = world.snapshot(), world.ledger.size
+        outcomes = world.ledger.submit([b"x", world.sign("alice", "open_account", {"id": "u"})])
+        assert all(isinstance(o, Rejected) for o in outcomes)
+        assert world.snapshot() == before and world.ledger.size == size
+
+
+def failing_write(real: Any) -> Any:
+    """A ``write_changes`` that writes the first half of a group's changes, then fails."""
+
+    def write(conn: Any, changes: Iterable[Change]) -> None:
+        items = list(changes)
+        assert items, "the group was expected to change state"
+        real(conn, items[: len(items) // 2])
+        raise OSError("disk full")
+
+    return write
+
+
+class TestCrash:
+    @pytest.fixture
+    def funded(self, world: World) -> Iterator[tuple[World, str]]:
+        batch = world.issue(1_000, to="alice")
+        world.ledger.seal()
+        yield world, batch
+
+    def group(self, world: World, batch: str) -> list[bytes]:
+        return [
+            world.sign("alice", "transfer", {"from_account": "alice", "to_account": "bob",
+                                              "lots": lots(batch, 100)}),
+            world.sign("bob", "retire", {"account": "bob", "lots": lots(batch, 40),
+                                         "beneficiary": {"name": "Bob"}, "purpose": "personal",
+                                         "jurisdiction": "CN-GD"}),
+            world.sign("alice", "pledge", {"account": "alice", "lots": lots(batch, 300),
+                                           "bank": "bank"}, ["bank"]),
+        ]
+
+    def test_failure_mid_flush_stores_nothing_and_the_ledger_carries_on(
+        self, funded: tuple[World, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        world, batch = funded
+        lg = world.ledger
+        before, size, root = world.snapshot(), lg.size, lg.root_at(lg.size)
+        raws = self.group(world, batch)
+        monkeypatch.setattr(ledger.log, "write_changes", failing_write(ledger.log.write_changes))
+        with pytest.raises(OSError, match="disk full"):
+            lg.submit(raws, seal=True)
+        monkeypatch.undo()
+        assert world.snapshot() == before
+        assert (lg.size, lg.sealed_size) == (size, size)
+        # The in-memory head is back where it was: the same entries go in at the same places.
+        outcomes = lg.submit(raws)
+        assert [(type(o), getattr(o, "index", None)) for o in outcomes] == [
+            (Accepted, size), (Accepted, size + 1), (Accepted, size + 2)]
+        assert not any(o.duplicate for o in outcomes if isinstance(o, Accepted))
+        assert parse_record(lg.record(size)).prev_hash == hashlib.sha256(
+            lg.record(size - 1)).digest()
+        assert lg.root_at(size) == root
+        assert (world.held("alice", batch), world.held("bob", batch)) == (600, 60)
+        assert world.supply(batch) == {"issued": 1_000, "held": 660, "pledged": 300,
+                                       "retired": 40, "cancelled": 0}
+        lg.seal()
+        verify_log(world)
+
+    def test_failure_after_sealing_stores_nothing_and_the_ledger_carries_on(
+        self, funded: tuple[World, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        world, batch = funded
+        lg = world.ledger
+        before, size = world.snapshot(), lg.size
+        real_seal = Ledger._seal
+
+        def seal_then_fail(self: Ledger, *args: Any, **kwargs: Any) -> bytes:
+            real_seal(self, *args, **kwargs)
+            raise OSError("connection lost")
+
+        monkeypatch.setattr(Ledger, "_seal", seal_then_fail)
+        raws = self.group(world, batch)
+        with pytest.raises(OSError, match="connection lost"):
+            lg.submit(raws, seal=True)
+        monkeypatch.undo()
+        assert world.snapshot() == before
+        assert (lg.size, lg.sealed_size) == (size, size)
+        outcomes = lg.submit(raws, seal=True)
+        assert all(isinstance(o, Accepted) and not o.duplicate for o in outcomes)
+        assert checkpoint_sizes(world)[-1] == size + 3
+        verify_log(world)
+
+    def test_restart_after_a_failed_flush_sees_only_committed_entries(
+        self, funded: tuple[World, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        world, batch = funded
+        size = world.ledger.size
+        raws = self.group(world, batch)
+        monkeypatch.setattr(ledger.log, "write_changes", failing_write(ledger.log.write_changes))
+        with pytest.raises(OSError):
+            world.ledger.submit(raws)
+        monkeypatch.undo()
+        reopened = world.reopen()
+        assert reopened.size == size
+        outcomes = reopened.submit(raws)
+        assert [o.index for o in outcomes if isinstance(o, Accepted)] == [size, size + 1,
+                                                                         size + 2]
+        verify_log(world)
