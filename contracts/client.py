@@ -17,10 +17,9 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 import requests
-from eth_account import Account
 from eth_typing import ChecksumAddress
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract import Contract
@@ -31,10 +30,12 @@ from web3.exceptions import (
     Web3RPCError,
 )
 from web3.logs import DISCARD
-from web3.types import TxParams, TxReceipt
+from web3.types import TxReceipt
 
+from contracts import tx
 from contracts.errors import AnchorError, AnchorReverted, AnchorUnavailable
 from contracts.reverts import decode_revert, revert_payload, to_error
+from contracts.tx import Signer
 from ledger.errors import InvalidInput, LedgerError
 
 __all__ = [
@@ -115,24 +116,22 @@ class LogInfo:
 class AnchorClient:
     """A connection to a chain, a sending account, and (once known) the anchor contract.
 
-    Transactions come from ``sender``: signed locally when the client holds its private key,
-    otherwise signed by the node (eth-tester's and anvil's unlocked development accounts).
-    Every transaction is simulated first (gas estimation), so a call the contract would refuse
-    raises before anything is sent.
+    Transactions come from ``signer`` (see ``contracts.tx``): signed locally when the client
+    holds the private key, otherwise by the node (eth-tester's and anvil's unlocked development
+    accounts). Every transaction is simulated first, so a call the contract would refuse raises
+    before anything is sent.
     """
 
     def __init__(
         self,
         w3: Web3,
-        sender: ChecksumAddress,
+        signer: Signer,
         *,
-        private_key: bytes | None = None,
         address: ChecksumAddress | None = None,
         timeout: float = 30.0,
     ) -> None:
         self._w3 = w3
-        self._sender = sender
-        self._private_key = private_key
+        self._signer = signer
         self._timeout = timeout
         self._artefact = load_artefact("CheckpointAnchor")
         self._abi: list[dict[str, Any]] = self._artefact["abi"]
@@ -148,7 +147,7 @@ class AnchorClient:
     def connect_in_process(cls) -> AnchorClient:
         """A fresh in-process chain (eth-tester, py-evm) sending from its first funded account."""
         w3 = Web3(EthereumTesterProvider())
-        return cls(w3, w3.eth.accounts[0])
+        return cls(w3, Signer.unlocked(w3.eth.accounts[0]))
 
     @classmethod
     def connect_rpc(
@@ -159,8 +158,7 @@ class AnchorClient:
         Raises ``AnchorUnavailable`` if the node does not answer.
         """
         w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
-        account = Account.from_key(private_key)
-        client = cls(w3, account.address, private_key=bytes(account.key), timeout=timeout)
+        client = cls(w3, Signer.from_key(private_key), timeout=timeout)
         client.chain_id  # noqa: B018 - fail now, not at the first anchor, if the node is down
         return client
 
@@ -171,26 +169,25 @@ class AnchorClient:
 
         Give ``account`` for a node-held (unlocked) account, or ``private_key`` to sign locally.
         """
-        if (account is None) == (private_key is None):
-            raise InvalidInput("give exactly one of account and private_key")
-        if private_key is not None:
-            local = Account.from_key(private_key)
-            sender, key = local.address, bytes(local.key)
+        if private_key is not None and account is None:
+            signer = Signer.from_key(private_key)
+        elif account is not None and private_key is None:
+            signer = Signer.unlocked(self._checksum(account))
         else:
-            sender, key = Web3.to_checksum_address(cast(str, account)), None
-        return AnchorClient(
-            self._w3, sender, private_key=key, address=self._address, timeout=self._timeout
-        )
+            raise InvalidInput("give exactly one of account and private_key")
+        return AnchorClient(self._w3, signer, address=self._address, timeout=self._timeout)
 
     def at(self, address: str) -> AnchorClient:
-        """The same chain and sender, bound to the contract deployed at ``address``."""
-        return AnchorClient(
-            self._w3,
-            self._sender,
-            private_key=self._private_key,
-            address=Web3.to_checksum_address(address),
-            timeout=self._timeout,
-        )
+        """The same chain and sender, bound to the contract deployed at ``address``.
+
+        Raises ``AnchorUnavailable`` if the chain holds no code there (for instance a dev chain
+        restarted without its state: re-deploy, re-register and ``resume``).
+        """
+        checksum = self._checksum(address)
+        code = self._rpc(lambda: self._w3.eth.get_code(checksum), "eth_getCode")
+        if not code:
+            raise AnchorUnavailable(f"no contract at {checksum} on chain {self.chain_id}")
+        return AnchorClient(self._w3, self._signer, address=checksum, timeout=self._timeout)
 
     @property
     def w3(self) -> Web3:
@@ -198,7 +195,11 @@ class AnchorClient:
 
     @property
     def sender(self) -> ChecksumAddress:
-        return self._sender
+        return self._signer.address
+
+    @property
+    def signer(self) -> Signer:
+        return self._signer
 
     @property
     def address(self) -> ChecksumAddress:
@@ -222,7 +223,7 @@ class AnchorClient:
     def deploy(self, owner: str | None = None) -> ChecksumAddress:
         """Deploy a new anchor contract owned by ``owner`` (default: the sender); bind to it."""
         factory = self._w3.eth.contract(abi=self._abi, bytecode=self._artefact["bytecode"])
-        owner_address = Web3.to_checksum_address(owner) if owner else self._sender
+        owner_address = self._checksum(owner) if owner else self.sender
         receipt = self._transact(factory.constructor(owner_address), "deploy")
         address = receipt["contractAddress"]
         if address is None:
@@ -404,15 +405,7 @@ class AnchorClient:
         """Send ``fn`` (a contract function or constructor) and wait for its receipt."""
 
         def send() -> TxReceipt:
-            params: TxParams = {"from": self._sender}
-            if self._private_key is None:
-                tx_hash = fn.transact(params)
-            else:
-                params["nonce"] = self._w3.eth.get_transaction_count(self._sender, "pending")
-                tx = fn.build_transaction(params)
-                signed = self._w3.eth.account.sign_transaction(tx, self._private_key)
-                tx_hash = self._w3.eth.send_raw_transaction(signed.raw_transaction)
-            return self._w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self._timeout)
+            return tx.send(self._w3, fn, self._signer, timeout=self._timeout)
 
         try:
             receipt = self._rpc(send, what)

@@ -45,8 +45,9 @@ def _fields(record: Any) -> list[tuple[str, Any]]:
         elif name == "supply":
             value = ", ".join(f"{k} {grams(v)}" for k, v in value.items())
         elif name == "parameters":
-            value = "; ".join(f"{p['name']}={p['value']} {p['unit']} ({p['source']})"
-                              for p in value)
+            value = "; ".join(
+                f"{p['name']}={p['value']} {p['unit']} ({p['source']})" for p in value
+            )
         elif isinstance(value, dict | list):
             value = json.dumps(value, ensure_ascii=False)
         out.append((name, value))

@@ -223,6 +223,19 @@ class TestResume:
 
 
 class TestConnection:
+    def test_binding_to_an_existing_deployment(self, deployment: Deployment) -> None:
+        d = deployment
+        d.anchorer.anchor(d.origin, 6, root("six"))
+        again = d.outsider.at(d.owner.address)
+        at = again.checkpoint_at(d.origin, 6)
+        assert at is not None and at.root == root("six")
+
+    def test_binding_to_an_address_without_code_is_anchor_unavailable(
+        self, deployment: Deployment
+    ) -> None:
+        with pytest.raises(AnchorUnavailable):
+            deployment.owner.at(deployment.outsider.sender)
+
     def test_unreachable_node_is_anchor_unavailable(self) -> None:
         with pytest.raises(AnchorUnavailable) as caught:
             AnchorClient.connect_rpc(f"http://127.0.0.1:{free_port()}", "0x" + "11" * 32)
