@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from ledger.keys import verify_one
 
@@ -38,14 +39,24 @@ class SignatureChecker:
         if len(items) < WORKER_MIN_BATCH:
             return lambda: _verify_all(items)
         if self._pool is None:
-            context = multiprocessing.get_context("spawn")
+            # fork: the worker needs no re-import of __main__ (spawn and forkserver do, which
+            # fails for programs read from standard input) and touches nothing but libsodium.
+            context = multiprocessing.get_context("fork")
             self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
         size = -(-len(items) // self._workers)
         futures: list[Future[list[bool]]] = [
             self._pool.submit(_verify_all, list(items[i : i + size]))
             for i in range(0, len(items), size)
         ]
-        return lambda: [ok for future in futures for ok in future.result()]
+
+        def collect() -> list[bool]:
+            try:
+                return [ok for future in futures for ok in future.result()]
+            except BrokenProcessPool:
+                self.close()  # a dead worker: check here instead, and start afresh next time
+                return _verify_all(items)
+
+        return collect
 
     def close(self) -> None:
         if self._pool is not None:
