@@ -124,7 +124,10 @@ def _run_solc(standard_input: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         raise CompileError(f"solc-js failed (exit {proc.returncode}): {proc.stderr.strip()}")
     result = json.loads(proc.stdout)
     output: dict[str, Any] = result["output"]
-    errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
+    diagnostics = output.get("errors", [])
+    for warning in (e for e in diagnostics if e.get("severity") != "error"):
+        print(warning.get("formattedMessage", warning["message"]), file=sys.stderr)
+    errors = [e for e in diagnostics if e.get("severity") == "error"]
     if errors:
         raise CompileError("\n".join(e.get("formattedMessage", e["message"]) for e in errors))
     version: str = result["version"]

@@ -3,7 +3,8 @@
 ``npm ci`` installs the native anvil binary as the platform package
 ``@foundry-rs/anvil-<os>-<arch>`` (an optional dependency of ``@foundry-rs/anvil``), under
 ``node_modules/@foundry-rs/anvil-<os>-<arch>/bin/anvil``; nothing is downloaded at run time and
-no install script needs to run. ``node_modules/.bin/anvil`` is a Node wrapper around it, used
+no install script needs to run (the package's postinstall only downloads the binary when that
+platform package is missing). ``node_modules/.bin/anvil`` is a Node wrapper around it, used
 only as a fallback: the node is started in its own process group so that stopping or killing
 it reaches the real binary either way.
 
@@ -43,11 +44,13 @@ def find_anvil(node_modules: Path = NODE_MODULES) -> Path | None:
     system = _PLATFORMS.get(sys.platform, sys.platform)
     arch = _ARCHES.get(platform.machine().lower(), platform.machine().lower())
     name = "anvil.exe" if system == "win32" else "anvil"
-    native = node_modules / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / name
-    if native.is_file():
-        return native
-    wrapper = node_modules / ".bin" / "anvil"
-    return wrapper if wrapper.is_file() else None
+    candidates = (
+        node_modules / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / name,
+        # Where the package's postinstall script puts a binary it had to download itself.
+        node_modules / "@foundry-rs" / "anvil" / name,
+        node_modules / ".bin" / "anvil",
+    )
+    return next((path for path in candidates if path.is_file()), None)
 
 
 def free_port() -> int:
