@@ -31,12 +31,14 @@ from ledger.log import Ledger, Rejected
 from ledger.note import NoteSigner
 from ledger.ops import Event
 from ledger.storage.engine import make_engine
+from ledger.types import GRAMS_PER_TONNE
 
 ORIGIN = "demo.carbonledger.example/log"
 DEFAULT_DIR = Path("var/demo")
 DB_FILE = "ledger.db"
 CASE_NUMBER = "ZS-EDC-2023-001"
 EVENT_REF = "2024 Beijing CBD Forum"
+T = GRAMS_PER_TONNE
 PHCER_EF_MILLIGRAMS = 527_100  # 0.5271 kg CO2/kWh, in mg/kWh so that grams stay integers
 WHCER_EF_MILLIGRAMS = 525_700  # 0.5257 kg CO2/kWh
 
@@ -65,10 +67,43 @@ PARTICIPANTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 PERSONAL_ACCOUNTS = (("whca-7f3a9c21", 12_500), ("whca-0b81d4e5", 3_860), ("whca-c29e6a10", 760))
 """Pseudonymous personal accounts kept by the platform, and the grams each user donates."""
 
+# code, name, region, administrator, accredited issuer, accredited verifier
+PROGRAMS = (
+    ("PHCER", "Guangdong carbon-inclusion certified emission reductions", "CN-GD", "gd-eeb",
+     "gd-ci-registry", "cqc"),
+    ("WHCER", "Wuhan carbon-inclusion reductions", "CN-HB", "wh-eeb", "wh-eeb", "cti"),
+)  # fmt: skip
+# program, code, version, title, scenario, (parameter name, value, unit, source)
+METHODOLOGIES = (
+    ("PHCER", "GD-CI-PV", "2022.1", "Distributed photovoltaic generation", "distributed_pv",
+     ("grid_emission_factor", "0.5271", "kgCO2/kWh", "South China grid factor (demo value)")),
+    ("WHCER", "WH-CI-PV", "2023.1", "Distributed photovoltaic generation", "distributed_pv",
+     ("grid_emission_factor", "0.5257", "kgCO2/kWh", "Central China grid factor (demo value)")),
+    ("WHCER", "WH-CI-TRAVEL", "2024.1", "Green travel in personal carbon accounts",
+     "green_travel", ("baseline_car_factor", "0.171", "kgCO2/km", "petrol car (demo value)")),
+)  # fmt: skip
+# id, program, owner, methodology, title, city
+PROJECTS = (
+    ("GD-ZS-PV-0001", "PHCER", "liangyi", "GD-CI-PV:2022.1",
+     "Zhongshan Liangyi Lighting distributed PV", "Zhongshan"),
+    ("WH-PV-GLM", "WHCER", "gelinmei", "WH-CI-PV:2023.1", "Gelinmei park PV", "Wuhan"),
+    ("WH-PV-RX", "WHCER", "rixin", "WH-CI-PV:2023.1", "Rixin Solar distributed PV", "Wuhan"),
+    ("WH-TRAVEL-2024", "WHCER", "wh-carbon-account", "WH-CI-TRAVEL:2024.1",
+     "Distributed carbon accounts: green travel", "Wuhan"),
+)  # fmt: skip
+
 
 def _digest(text: str) -> str:
     """Stands in for the SHA-256 of a report or decision document."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _param(name: str, value: str, unit: str, source: str) -> dict[str, str]:
+    return {"name": name, "value": value, "unit": unit, "source": source}
+
+
+def _lots(batch: str, grams: int) -> list[dict[str, Any]]:
+    return [{"batch": batch, "quantity": grams}]
 
 
 def _pv_grams(kwh: int, ef_milligrams: int) -> int:
@@ -110,6 +145,7 @@ class _Script:
         self.say = say
         self.steps: list[str] = []
         self.refused: list[dict[str, str]] = []
+        self.last_body: dict[str, Any] = {}
 
     def _sign(
         self, who: Identity, op: str, body: dict[str, Any], cosigners: Sequence[Identity]
@@ -128,11 +164,18 @@ class _Script:
         (outcome,) = self.ledger.submit([self._sign(who, op, body, cosigners)])
         if isinstance(outcome, Rejected):
             raise outcome.error
+        self.last_body = body
         assert outcome.event is not None
         line = f"[{outcome.index:>3}] {says}"
         self.steps.append(line)
         self.say(line)
         return outcome.event
+
+    def transfer(
+        self, who: Identity, src: str, dst: str, batch: str, grams: int, says: str, **extra: Any
+    ) -> Event:
+        body = {"from_account": src, "to_account": dst, "lots": _lots(batch, grams), **extra}
+        return self.do(who, "transfer", body, says)
 
     def refuse(
         self,
@@ -198,168 +241,72 @@ def run_demo(
 
 
 def _register(s: _Script, operator: Identity, ids: dict[str, Identity]) -> None:
+    body: dict[str, Any]
     for pid, name, kind, roles in PARTICIPANTS:
-        s.do(
-            operator,
-            "register_participant",
-            {
-                "id": pid,
-                "name": name,
-                "kind": kind,
-                "roles": list(roles),
-                "keys": [ids[pid].public_key_b64],
-            },
-            f"register {pid}: {name}",
-        )
-    gd, wh = ids["gd-eeb"], ids["wh-eeb"]
-    s.do(
-        operator,
-        "register_program",
-        {
-            "code": "PHCER",
-            "name": "Guangdong carbon-inclusion certified emission reductions",
-            "region": "CN-GD",
-            "administrator": "gd-eeb",
-        },
-        "program PHCER, administered by gd-eeb",
-    )
-    s.do(
-        gd,
-        "set_program_role",
-        {"program": "PHCER", "participant": "gd-ci-registry", "role": "issuer"},
-        "PHCER accredits gd-ci-registry as issuer",
-    )
-    s.do(
-        gd,
-        "set_program_role",
-        {"program": "PHCER", "participant": "cqc", "role": "verifier"},
-        "PHCER accredits cqc as verifier",
-    )
-    s.do(
-        gd,
-        "register_methodology",
-        {
-            "program": "PHCER",
-            "code": "GD-CI-PV",
-            "version": "2022.1",
-            "title": "Distributed photovoltaic generation",
-            "scenario": "distributed_pv",
-            "region": "CN-GD",
-            "parameters": [
-                {
-                    "name": "grid_emission_factor",
-                    "value": "0.5271",
-                    "unit": "kgCO2/kWh",
-                    "source": "South China regional grid factor (demo value)",
-                }
-            ],
-        },
-        "methodology GD-CI-PV:2022.1, grid factor 0.5271 kgCO2/kWh with its source",
-    )
-    s.do(
-        gd,
-        "register_project",
-        {
-            "id": "GD-ZS-PV-0001",
-            "program": "PHCER",
-            "owner": "liangyi",
-            "methodology": "GD-CI-PV:2022.1",
-            "title": "Zhongshan Liangyi Lighting distributed PV",
-            "region": "CN-GD",
-            "city": "Zhongshan",
-            "approval_ref": "GD-CI-P-2023-0001",
-        },
-        "project GD-ZS-PV-0001: Zhongshan Liangyi Lighting distributed PV",
-    )
-    s.do(
-        operator,
-        "register_program",
-        {
-            "code": "WHCER",
-            "name": "Wuhan carbon-inclusion reductions",
-            "region": "CN-HB",
-            "administrator": "wh-eeb",
-        },
-        "program WHCER, administered by wh-eeb",
-    )
-    s.do(
-        wh,
-        "set_program_role",
-        {"program": "WHCER", "participant": "wh-eeb", "role": "issuer"},
-        "WHCER: wh-eeb issues itself",
-    )
-    s.do(
-        wh,
-        "set_program_role",
-        {"program": "WHCER", "participant": "cti", "role": "verifier"},
-        "WHCER accredits cti as verifier",
-    )
-    s.do(
-        wh,
-        "register_methodology",
-        {
-            "program": "WHCER",
-            "code": "WH-CI-PV",
-            "version": "2023.1",
-            "title": "Distributed photovoltaic generation",
-            "scenario": "distributed_pv",
-            "region": "CN-HB",
-            "parameters": [
-                {
-                    "name": "grid_emission_factor",
-                    "value": "0.5257",
-                    "unit": "kgCO2/kWh",
-                    "source": "Central China regional grid factor (demo value)",
-                }
-            ],
-        },
-        "methodology WH-CI-PV:2023.1",
-    )
-    s.do(
-        wh,
-        "register_methodology",
-        {
-            "program": "WHCER",
-            "code": "WH-CI-TRAVEL",
-            "version": "2024.1",
-            "title": "Green travel in personal carbon accounts",
-            "scenario": "green_travel",
-            "region": "CN-HB",
-            "parameters": [
-                {
-                    "name": "baseline_car_factor",
-                    "value": "0.171",
-                    "unit": "kgCO2/km",
-                    "source": "private petrol car baseline (demo value)",
-                }
-            ],
-        },
-        "methodology WH-CI-TRAVEL:2024.1 (personal green travel)",
-    )
-    for pid, owner, methodology, title in (
-        ("WH-PV-GLM", "gelinmei", "WH-CI-PV:2023.1", "Gelinmei park PV"),
-        ("WH-PV-RX", "rixin", "WH-CI-PV:2023.1", "Rixin Solar distributed PV"),
-        (
-            "WH-TRAVEL-2024",
-            "wh-carbon-account",
-            "WH-CI-TRAVEL:2024.1",
-            "Distributed carbon accounts: green travel",
-        ),
-    ):
-        s.do(
-            wh,
-            "register_project",
-            {
-                "id": pid,
-                "program": "WHCER",
-                "owner": owner,
-                "methodology": methodology,
-                "title": title,
-                "region": "CN-HB",
-                "city": "Wuhan",
-            },
-            f"project {pid}: {title}",
-        )
+        key = ids[pid].public_key_b64
+        body = {"id": pid, "name": name, "kind": kind, "roles": list(roles), "keys": [key]}
+        s.do(operator, "register_participant", body, f"register {pid}: {name}")
+    for code, name, region, admin, issuer, verifier in PROGRAMS:
+        body = {"code": code, "name": name, "region": region, "administrator": admin}
+        s.do(operator, "register_program", body, f"program {code}, administered by {admin}")
+        for pid, role in ((issuer, "issuer"), (verifier, "verifier")):
+            body = {"program": code, "participant": pid, "role": role}
+            s.do(ids[admin], "set_program_role", body, f"{code} accredits {pid} as {role}")
+    administrators = {code: ids[admin] for code, _, _, admin, *_ in PROGRAMS}
+    regions = {code: region for code, _, region, *_ in PROGRAMS}
+    for program, code, version, title, scenario, parameter in METHODOLOGIES:
+        body = {
+            "program": program,
+            "code": code,
+            "version": version,
+            "title": title,
+            "scenario": scenario,
+            "region": regions[program],
+            "parameters": [_param(*parameter)],
+        }
+        name, value, unit, source = parameter
+        says = f"methodology {code}:{version}, {name} {value} {unit} ({source})"
+        s.do(administrators[program], "register_methodology", body, says)
+    for pid, program, owner, methodology, title, city in PROJECTS:
+        body = {
+            "id": pid,
+            "program": program,
+            "owner": owner,
+            "methodology": methodology,
+            "title": title,
+            "region": regions[program],
+            "city": city,
+        }
+        s.do(administrators[program], "register_project", body, f"project {pid}: {title}")
+
+
+def _issue(
+    s: _Script,
+    issuer: Identity,
+    verifier: Identity,
+    project: str,
+    period: tuple[str, str],
+    grams: int,
+    to: str,
+    origin_ref: str,
+    parameters: list[dict[str, str]],
+    says: str,
+) -> str:
+    """Issue ``grams`` for ``project``'s monitoring ``period``; the new batch id."""
+    body: dict[str, Any] = {
+        "project": project,
+        "vintage_start": period[0],
+        "vintage_end": period[1],
+        "quantity": grams,
+        "to_account": to,
+        "verifier": verifier.participant,
+        "report_digest": _digest(f"verification report {project} {period}"),
+        "verified_on": f"{period[1][:4]}-11-30",
+        "origin_ref": origin_ref,
+        "parameters": parameters,
+    }
+    says += f", co-signed by verifier {verifier.participant}"
+    return str(s.do(issuer, "issue", body, says, cosigners=[verifier]).data["batch"])
 
 
 def _issue_pv(
@@ -372,290 +319,200 @@ def _issue_pv(
     ef_milligrams: int,
     to: str,
     origin_ref: str,
-) -> tuple[str, int]:
+) -> str:
     grams = _pv_grams(kwh, ef_milligrams)
     ef = f"0.{ef_milligrams // 100:04d}"
-    event = s.do(
-        issuer,
-        "issue",
-        {
-            "project": project,
-            "vintage_start": f"{year}-01-01",
-            "vintage_end": f"{year}-10-31",
-            "quantity": grams,
-            "to_account": to,
-            "verifier": verifier.participant,
-            "report_digest": _digest(f"verification report {project} {year}"),
-            "verified_on": f"{year}-11-30",
-            "origin_ref": origin_ref,
-            "parameters": [
-                {
-                    "name": "generation",
-                    "value": str(kwh),
-                    "unit": "kWh",
-                    "source": "grid company settlement meter readings",
-                },
-                {
-                    "name": "grid_emission_factor",
-                    "value": ef,
-                    "unit": "kgCO2/kWh",
-                    "source": "methodology parameter",
-                },
-            ],
-        },
-        f"issue {queries.format_tonnes(grams)} to {to} ({kwh:,} kWh x {ef} kg/kWh), "
-        f"co-signed by verifier {verifier.participant}",
-        cosigners=[verifier],
-    )
-    return str(event.data["batch"]), grams
+    parameters = [
+        _param("generation", str(kwh), "kWh", "grid company settlement meter readings"),
+        _param("grid_emission_factor", ef, "kgCO2/kWh", "methodology parameter"),
+    ]
+    says = f"issue {queries.format_tonnes(grams)} to {to} ({kwh:,} kWh x {ef} kg/kWh)"
+    period = (f"{year}-01-01", f"{year}-10-31")
+    return _issue(s, issuer, verifier, project, period, grams, to, origin_ref, parameters, says)
 
 
 def _guangdong(s: _Script, ids: dict[str, Identity]) -> None:
     liangyi, plating, bank = ids["liangyi"], ids["zs-plating"], ids["zs-bank"]
-    issue_args = (
+    registry, cqc = ids["gd-ci-registry"], ids["cqc"]
+    origin_ref = "GD-CI-2023-0001"
+    batch = _issue_pv(
         s,
-        ids["gd-ci-registry"],
-        ids["cqc"],
+        registry,
+        cqc,
         "GD-ZS-PV-0001",
         2022,
         3_035_500,
         PHCER_EF_MILLIGRAMS,
         "liangyi",
-        "GD-CI-2023-0001",
+        origin_ref,
     )
-    batch, _ = _issue_pv(*issue_args)
+    again = s.last_body | {"quantity": 1_000_000}
     s.refuse(
-        ids["gd-ci-registry"],
+        registry,
         "issue",
-        {
-            "project": "GD-ZS-PV-0001",
-            "vintage_start": "2022-01-01",
-            "vintage_end": "2022-10-31",
-            "quantity": 1_000_000,
-            "to_account": "liangyi",
-            "verifier": "cqc",
-            "report_digest": _digest("copy"),
-            "verified_on": "2022-11-30",
-            "origin_ref": "GD-CI-2023-0001",
-        },
+        again,
         "issuing the same origin reference twice",
         "duplicate_issuance",
-        cosigners=[ids["cqc"]],
+        cosigners=[cqc],
     )
-    case_t = 1_019_000_000
-    s.do(
+    case_t = 1_019 * T
+    s.transfer(
         liangyi,
-        "transfer",
-        {
-            "from_account": "liangyi",
-            "to_account": "zs-plating",
-            "lots": [{"batch": batch, "quantity": case_t}],
-            "price_fen_per_tonne": 6_903,
-            "venue": "exchange_agreement",
-            "settlement_ref": "GZ-CI-2023-05-0117",
-        },
+        "liangyi",
+        "zs-plating",
+        batch,
+        case_t,
         f"trade: liangyi -> zs-plating {queries.format_tonnes(case_t)} at 69.03 CNY/t",
+        price_fen_per_tonne=6_903,
+        venue="exchange_agreement",
+        settlement_ref="GZ-CI-2023-05-0117",
     )
-    s.do(
-        plating,
-        "cancel",
-        {
-            "account": "zs-plating",
-            "lots": [{"batch": batch, "quantity": case_t}],
-            "reason": "ecological_compensation",
-            "case": {
-                "authority": "zs-eeb",
-                "case_number": CASE_NUMBER,
-                "damage_fen": 7_034_400,
-                "decision_digest": _digest(f"compensation agreement {CASE_NUMBER}"),
-            },
-            "note": "alternative repair for wastewater damage that cannot be restored",
+    body: dict[str, Any] = {
+        "account": "zs-plating",
+        "lots": _lots(batch, case_t),
+        "reason": "ecological_compensation",
+        "case": {
+            "authority": "zs-eeb",
+            "case_number": CASE_NUMBER,
+            "damage_fen": 7_034_400,
+            "decision_digest": _digest(f"compensation agreement {CASE_NUMBER}"),
         },
-        f"cancel {queries.format_tonnes(case_t)} for case {CASE_NUMBER} "
-        f"({queries.format_cny(7_034_400)} of damage), co-signed by zs-eeb",
-        cosigners=[ids["zs-eeb"]],
-    )
-    pledged = 300_000_000
-    event = s.do(
-        liangyi,
-        "pledge",
-        {
-            "account": "liangyi",
-            "lots": [{"batch": batch, "quantity": pledged}],
-            "bank": "zs-bank",
-            "contract_ref": "ZSB-GREEN-LOAN-2023-017",
-        },
-        f"pledge {queries.format_tonnes(pledged)} to zs-bank, co-signed by the bank",
-        cosigners=[bank],
-    )
+        "note": "alternative repair for wastewater damage that cannot be restored",
+    }
+    says = f"cancel {queries.format_tonnes(case_t)} for case {CASE_NUMBER} "
+    says += f"({queries.format_cny(7_034_400)} of damage), co-signed by zs-eeb"
+    s.do(plating, "cancel", body, says, cosigners=[ids["zs-eeb"]])
+    pledged = 300 * T
+    body = {
+        "account": "liangyi",
+        "lots": _lots(batch, pledged),
+        "bank": "zs-bank",
+        "contract_ref": "ZSB-GREEN-LOAN-2023-017",
+    }
+    says = f"pledge {queries.format_tonnes(pledged)} to zs-bank, co-signed by the bank"
+    pledge = str(s.do(liangyi, "pledge", body, says, cosigners=[bank]).data["pledge"])
+    body = {"from_account": "liangyi", "to_account": "zs-plating", "lots": _lots(batch, 400 * T)}
     s.refuse(
         liangyi,
         "transfer",
-        {
-            "from_account": "liangyi",
-            "to_account": "zs-plating",
-            "lots": [{"batch": batch, "quantity": 400_000_000}],
-        },
+        body,
         "transferring 400 t while 300 t of the holding is pledged",
         "insufficient_credits",
     )
-    s.do(
-        bank,
-        "release_pledge",
-        {"pledge": event.data["pledge"]},
-        f"zs-bank releases {event.data['pledge']} (loan repaid)",
-    )
+    s.do(bank, "release_pledge", {"pledge": pledge}, f"zs-bank releases {pledge} (loan repaid)")
 
 
 def _wuhan(s: _Script, ids: dict[str, Identity]) -> None:
-    wh, cti, sanzhen = ids["wh-eeb"], ids["cti"], ids["wh-sanzhen"]
-    glm, _ = _issue_pv(
+    wh, cti = ids["wh-eeb"], ids["cti"]
+    glm = _issue_pv(
         s, wh, cti, "WH-PV-GLM", 2023, 8_500_000, WHCER_EF_MILLIGRAMS, "gelinmei", "WH-CI-2023-0042"
     )
-    rx, _ = _issue_pv(
+    rx = _issue_pv(
         s, wh, cti, "WH-PV-RX", 2023, 6_200_000, WHCER_EF_MILLIGRAMS, "rixin", "WH-CI-2023-0043"
     )
-    bought = ((ids["gelinmei"], glm, 4_400_000_000), (ids["rixin"], rx, 3_209_000_000))
+    bought = (("gelinmei", glm, 4_400 * T), ("rixin", rx, 3_209 * T))
     for seller, batch, grams in bought:
-        s.do(
+        says = f"trade on the Hubei exchange: {seller} -> wh-sanzhen "
+        says += f"{queries.format_tonnes(grams)} at 45.00 CNY/t"
+        s.transfer(
+            ids[seller],
             seller,
-            "transfer",
-            {
-                "from_account": seller.participant,
-                "to_account": "wh-sanzhen",
-                "lots": [{"batch": batch, "quantity": grams}],
-                "price_fen_per_tonne": 4_500,
-                "venue": "exchange_listing",
-                "settlement_ref": f"HBEX-20231225-{batch[-4:]}",
-            },
-            f"trade on the Hubei exchange: {seller.participant} -> wh-sanzhen "
-            f"{queries.format_tonnes(grams)} at 45.00 CNY/t",
+            "wh-sanzhen",
+            batch,
+            grams,
+            says,
+            price_fen_per_tonne=4_500,
+            venue="exchange_listing",
+            settlement_ref=f"HBEX-20231225-{batch[-4:]}",
         )
-    total = sum(g for *_, g in bought)
-    s.do(
-        sanzhen,
-        "retire",
-        {
-            "account": "wh-sanzhen",
-            "lots": [{"batch": batch, "quantity": grams} for _, batch, grams in bought],
-            "beneficiary": {"name": "Wuhan Sanzhen"},
-            "purpose": "compliance_offset",
-            "jurisdiction": "CN-HB",
-            "claim_ref": "Hubei ETS 2023 compliance (offset part)",
-            "period_start": "2023-01-01",
-            "period_end": "2023-12-31",
-        },
-        f"wh-sanzhen retires {queries.format_tonnes(total)} as a compliance offset",
-    )
+    total = sum(grams for *_, grams in bought)
+    body: dict[str, Any] = {
+        "account": "wh-sanzhen",
+        "lots": [lot for _, batch, grams in bought for lot in _lots(batch, grams)],
+        "beneficiary": {"name": "Wuhan Sanzhen"},
+        "purpose": "compliance_offset",
+        "jurisdiction": "CN-HB",
+        "claim_ref": "Hubei ETS 2023 compliance (offset part)",
+        "period_start": "2023-01-01",
+        "period_end": "2023-12-31",
+    }
+    says = f"wh-sanzhen retires {queries.format_tonnes(total)} as a compliance offset"
+    s.do(ids["wh-sanzhen"], "retire", body, says)
 
 
 def _donations(s: _Script, ids: dict[str, Identity]) -> str:
     platform, forum = ids["wh-carbon-account"], ids["cbd-forum"]
     km, car_milligrams = 891_137, 171_000  # baseline 0.171 kg CO2/km
     collected = km * car_milligrams // 1000
-    event = s.do(
+    parameters = [
+        _param("trip_distance", str(km), "km", "platform trip records, reconciled"),
+        _param("baseline_car_factor", "0.171", "kgCO2/km", "methodology parameter"),
+    ]
+    says = f"issue {queries.format_tonnes(collected)} of collected personal reductions to "
+    says += "the platform"
+    batch = _issue(
+        s,
         ids["wh-eeb"],
-        "issue",
-        {
-            "project": "WH-TRAVEL-2024",
-            "vintage_start": "2024-01-01",
-            "vintage_end": "2024-04-30",
-            "quantity": collected,
-            "to_account": "wh-carbon-account",
-            "verifier": "cti",
-            "report_digest": _digest("green travel reductions 2024-01..04"),
-            "verified_on": "2024-05-15",
-            "origin_ref": "WHCA-2024-01-04",
-            "parameters": [
-                {
-                    "name": "trip_distance",
-                    "value": str(km),
-                    "unit": "km",
-                    "source": "platform trip records, reconciled",
-                },
-                {
-                    "name": "baseline_car_factor",
-                    "value": "0.171",
-                    "unit": "kgCO2/km",
-                    "source": "methodology parameter",
-                },
-            ],
-        },
-        f"issue {queries.format_tonnes(collected)} of collected personal reductions to the "
-        "platform, co-signed by cti",
-        cosigners=[ids["cti"]],
+        ids["cti"],
+        "WH-TRAVEL-2024",
+        ("2024-01-01", "2024-04-30"),
+        collected,
+        "wh-carbon-account",
+        "WHCA-2024-01-04",
+        parameters,
+        says,
     )
-    batch = str(event.data["batch"])
     for account, grams in PERSONAL_ACCOUNTS:
-        s.do(
-            platform, "open_account", {"id": account}, f"platform opens personal account {account}"
-        )
-        s.do(
+        says = f"platform opens personal account {account}"
+        s.do(platform, "open_account", {"id": account}, says)
+        s.transfer(
             platform,
-            "transfer",
-            {
-                "from_account": "wh-carbon-account",
-                "to_account": account,
-                "lots": [{"batch": batch, "quantity": grams}],
-                "settlement_ref": "allocation",
-            },
+            "wh-carbon-account",
+            account,
+            batch,
+            grams,
             f"platform credits {account} with {grams:,} g",
+            settlement_ref="allocation",
         )
     for account, grams in PERSONAL_ACCOUNTS:
-        s.do(
-            platform,
-            "transfer",
-            {
-                "from_account": account,
-                "to_account": "cbd-forum",
-                "lots": [{"batch": batch, "quantity": grams}],
-                "venue": "donation",
-            },
-            f"{account} donates {grams:,} g to the forum (signed by its custodian)",
-        )
+        says = f"{account} donates {grams:,} g to the forum (signed by its custodian)"
+        s.transfer(platform, account, "cbd-forum", batch, grams, says, venue="donation")
     target = 138_250_000
-    pooled = target - sum(g for _, g in PERSONAL_ACCOUNTS)
-    s.do(
+    pooled = target - sum(grams for _, grams in PERSONAL_ACCOUNTS)
+    s.transfer(
         platform,
-        "transfer",
-        {
-            "from_account": "wh-carbon-account",
-            "to_account": "cbd-forum",
-            "lots": [{"batch": batch, "quantity": pooled}],
-            "venue": "donation",
-            "settlement_ref": "pooled donations of platform users, May 2024",
-        },
+        "wh-carbon-account",
+        "cbd-forum",
+        batch,
+        pooled,
         f"platform passes on {pooled:,} g of pooled user donations",
+        venue="donation",
+        settlement_ref="pooled donations of platform users, May 2024",
     )
-    retired = s.do(
-        forum,
-        "retire",
-        {
-            "account": "cbd-forum",
-            "lots": [{"batch": batch, "quantity": target}],
-            "beneficiary": {"name": "Bejing CBD Forum organising committee"},
-            "purpose": "event_neutrality",
-            "jurisdiction": "CN-BJ",
-            "event_ref": EVENT_REF,
-            "period_start": "2024-06-05",
-            "period_end": "2024-06-05",
-            "note": "preparation, hosting and closing; citizens' donated reductions",
-        },
-        f"cbd-forum retires {queries.format_tonnes(target)} for {EVENT_REF}",
-    )
+    body: dict[str, Any] = {
+        "account": "cbd-forum",
+        "lots": _lots(batch, target),
+        # Misspelt on purpose: the correction below amends it.
+        "beneficiary": {"name": "Bejing CBD Forum organising committee"},
+        "purpose": "event_neutrality",
+        "jurisdiction": "CN-BJ",
+        "event_ref": EVENT_REF,
+        "period_start": "2024-06-05",
+        "period_end": "2024-06-05",
+        "note": "preparation, hosting and closing; citizens' donated reductions",
+    }
+    says = f"cbd-forum retires {queries.format_tonnes(target)} for {EVENT_REF}"
+    retired = s.do(forum, "retire", body, says)
     rid = str(retired.data["retirement"])
-    s.do(
-        forum,
-        "correct",
-        {
-            "corrects": retired.index,
-            "action": "amend_retirement",
-            "retirement": rid,
-            "reason": "beneficiary name misspelt on the certificate",
-            "beneficiary": {"name": "Beijing CBD Forum organising committee"},
-        },
-        f"correction of {rid}: beneficiary name misspelt (the original stays in the log)",
-    )
+    body = {
+        "corrects": retired.index,
+        "action": "amend_retirement",
+        "retirement": rid,
+        "reason": "beneficiary name misspelt on the certificate",
+        "beneficiary": {"name": "Beijing CBD Forum organising committee"},
+    }
+    says = f"correction of {rid}: beneficiary name misspelt (the original stays in the log)"
+    s.do(forum, "correct", body, says)
     return rid
 
 

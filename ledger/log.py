@@ -29,7 +29,7 @@ from ledger.ops import Event
 from ledger.sigcheck import SignatureChecker
 from ledger.state import State
 from ledger.storage import schema
-from ledger.storage.backend import DatabaseBackend, write_changes
+from ledger.storage.backend import DatabaseBackend, execute_many, write_changes
 from ledger.storage.engine import make_engine
 
 GENESIS_PREV = bytes(32)
@@ -263,8 +263,8 @@ class Ledger:
         conn = self._conn
         write_changes(conn, self.state.changes())
         if group.entries:
-            conn.execute(insert(schema.entries), group.entries)
-            conn.execute(insert(schema.merkle_nodes), group.nodes)
+            execute_many(conn, "insert", schema.entries, group.entries)
+            execute_many(conn, "insert", schema.merkle_nodes, group.nodes)
         # Nothing new to seal when every entry of the group was rejected or a duplicate.
         if self.size > self._sealed and (seal or self.size - self._sealed >= self.seal_every):
             self._seal(conn, self._last_time)

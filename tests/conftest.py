@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from tests.builders import World, build_world
-from tests.databases import fresh_database
+from tests.databases import close_databases, fresh_database
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the PostgreSQL databases made ahead of need (none exist on SQLite)."""
+    close_databases()
 
 
 @pytest.fixture

@@ -1,17 +1,26 @@
 """Fresh databases for tests, and snapshots of everything a ledger database holds.
 
-``fresh_database`` gives a URL to an empty database: a SQLite file in a given directory by
-default, or, when ``CARBONLEDGER_TEST_DB=postgresql``, a uniquely named PostgreSQL database on
-127.0.0.1:5432 (trust authentication, user ``postgres``) created through the ``postgres``
-database and dropped afterwards. ``snapshot`` reads every table of ``ledger.storage.schema``
-in primary-key order, so that a test can show that a rejected entry changed nothing at all.
+``fresh_database`` gives a URL to a new database with no ledger in it: a SQLite file in a given
+directory by default, or, when ``CARBONLEDGER_TEST_DB=postgresql``, a uniquely named PostgreSQL
+database on 127.0.0.1:5432 (trust authentication, user ``postgres``), created through the
+``postgres`` database and dropped afterwards. A PostgreSQL ``CREATE DATABASE`` takes a quarter
+of a second and migrating it as long again, so each PostgreSQL test database is a copy of a
+template migrated once per run, made by a background thread while the previous test runs;
+``ledger/storage/test_migrations.py`` is where migrations of an empty database are tested.
+
+``snapshot`` reads every table of ``ledger.storage.schema`` in primary-key order, so that a test
+can show that a rejected entry changed nothing at all.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import threading
 import uuid
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,10 +30,14 @@ from psycopg import sql
 from sqlalchemy import Engine, select
 
 from ledger.storage import schema
+from ledger.storage.engine import make_engine
+from ledger.storage.migrate import upgrade
 
 DB_ENV = "CARBONLEDGER_TEST_DB"
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 PG_ADMIN_DSN = f"{PG_SERVER}/postgres"
+PG_PREFETCH = 3
+"""PostgreSQL test databases kept ready ahead of the tests that will use them."""
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 """Table name to its rows, in primary-key order."""
@@ -40,21 +53,112 @@ def database_kind() -> str:
 
 @contextmanager
 def fresh_database(directory: Path) -> Iterator[str]:
-    """The URL of a new, empty database that is removed when the block ends."""
+    """The URL of a new database with no ledger in it, removed when the block ends."""
     if database_kind() == "sqlite":
         yield f"sqlite:///{directory / 'ledger.db'}"
         return
-    name = f"carbonledger_test_{uuid.uuid4().hex[:20]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    name = _postgres().acquire()
     try:
         yield f"{PG_SERVER}/{name}"
     finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            # FORCE: a test that failed half-way may have left a connection open.
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        _postgres().release(name)
+
+
+class PostgresDatabases:
+    """Uniquely named PostgreSQL databases, copied from a template migrated once.
+
+    Worker threads create the next databases ahead of need and drop used ones. ``close`` (at
+    the end of the test session, or at exit) drops whatever is left, the template last.
+    """
+
+    def __init__(self, prefetch: int = PG_PREFETCH, workers: int = 2) -> None:
+        self._prefetch = prefetch
+        self._run = f"carbonledger_test_{uuid.uuid4().hex[:12]}"
+        self._worker = ThreadPoolExecutor(max_workers=workers,
+                                          thread_name_prefix="test-databases")
+        self._lock = threading.Lock()
+        self._template: str | None = None
+        self._ready: deque[Future[str]] = deque()
+        self._count = 0
+
+    def acquire(self) -> str:
+        """The name of a new database for one test."""
+        with self._lock:
+            if self._template is None:
+                self._template = self._make_template()
+            while len(self._ready) <= self._prefetch:
+                self._ready.append(self._worker.submit(self._create, self._next_name()))
+            ready = self._ready.popleft()
+        return ready.result()
+
+    def release(self, name: str) -> None:
+        """Drop ``name`` (in the background); a connection left open is closed by force."""
+        self._worker.submit(_drop, name)
+
+    def close(self) -> None:
+        """Drop the databases made ahead and the template; waits for pending drops."""
+        with self._lock:
+            made = [f.result() for f in self._ready if f.exception() is None]
+            self._ready.clear()
+            template, self._template = self._template, None
+        # Waits for the work already queued; at interpreter exit the pool is already shut down.
+        self._worker.shutdown(wait=True)
+        for name in made:
+            _drop(name)
+        if template is not None:
+            _drop(template)
+
+    def _next_name(self) -> str:
+        self._count += 1
+        return f"{self._run}_{self._count}"
+
+    def _make_template(self) -> str:
+        name = f"{self._run}_template"
+        _execute("CREATE DATABASE {}", name)
+        engine = make_engine(f"{PG_SERVER}/{name}")
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()  # a template must have no open connection when it is copied
+        return name
+
+    def _create(self, name: str) -> str:
+        assert self._template is not None
+        _execute("CREATE DATABASE {} TEMPLATE {}", name, self._template)
+        return name
+
+
+def _execute(statement: str, *names: str) -> None:
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(sql.SQL(statement).format(*(sql.Identifier(n) for n in names)))
+
+
+def _drop(name: str) -> None:
+    # FORCE: a test that failed half-way may have left a connection open.
+    _execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+
+
+_factory: PostgresDatabases | None = None
+_factory_lock = threading.Lock()
+
+
+def close_databases() -> None:
+    """Drop every PostgreSQL database this process still holds (end of the test session)."""
+    global _factory
+    with _factory_lock:
+        factory, _factory = _factory, None
+    if factory is not None:
+        atexit.unregister(factory.close)
+        factory.close()
+
+
+def _postgres() -> PostgresDatabases:
+    global _factory
+    with _factory_lock:
+        if _factory is None:
+            _factory = PostgresDatabases()
+            atexit.register(_factory.close)
+        return _factory
 
 
 def snapshot(engine: Engine) -> Snapshot:

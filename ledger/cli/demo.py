@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from ledger.cli.credits import show_batches, show_retirements
 from ledger.cli.output import JsonOption, command, console, grams, print_json, show_fields
-from ledger.cli.read import show_batches, show_retirements
 from ledger.demo import DEFAULT_DIR, run_demo
 
 

@@ -74,8 +74,11 @@ def check(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
 def verify(
     db: DbOption = DEFAULT_DB, log_vkey: TrustedKeyOption = None, as_json: JsonOption = False
 ) -> None:
-    """Replay the log from genesis: signatures, rules, hash chain, Merkle tree, checkpoints
-    and every state table. Exit 1 at the first difference, naming the entry."""
+    """Replay the log from genesis and compare everything stored with the replay.
+
+    Checks signatures, rules, the hash chain, the Merkle tree, checkpoints and every state
+    table; exits with status 1 at the first difference, naming the entry.
+    """
     open_engine(db)
     report = audit.verify_ledger(db, log_vkey=log_vkey)
     _show_report("Ledger verified by replay", report, log_vkey, as_json)
@@ -122,7 +125,7 @@ def verify_proof(
     log_vkey: Annotated[str, typer.Option("--log-vkey", help="The checkpoint key you trust.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Check a portable inclusion proof (from ``prove inclusion --out``) with no database."""
+    """Check a portable inclusion proof (from 'prove inclusion --out') with no database."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from ledger.cli import demo, integrity, keys, prove, read, shortcuts, write
+from ledger.cli import credits, demo, integrity, keys, prove, read, shortcuts, write
 
 app = typer.Typer(
     name="carbonledger",
@@ -43,16 +43,16 @@ _COMMANDS = (
     ("programs", read.programs),
     ("methodologies", read.methodologies),
     ("projects", read.projects),
-    ("batches", read.batches),
-    ("batch", read.batch),
-    ("holdings", read.holdings),
-    ("history", read.history),
-    ("retirements", read.retirements),
-    ("retirement", read.retirement),
-    ("cancellations", read.cancellations),
-    ("cancellation", read.cancellation),
-    ("pledges", read.pledges),
-    ("trades", read.trades),
+    ("batches", credits.batches),
+    ("batch", credits.batch),
+    ("holdings", credits.holdings),
+    ("history", credits.history),
+    ("retirements", credits.retirements),
+    ("retirement", credits.retirement),
+    ("cancellations", credits.cancellations),
+    ("cancellation", credits.cancellation),
+    ("pledges", credits.pledges),
+    ("trades", credits.trades),
     ("entries", read.entries),
     ("entry", read.entry),
     ("checkpoint", read.checkpoint),

@@ -187,3 +187,31 @@ def lots_text(lots: Sequence[dict[str, Any]]) -> str:
         ranges = ", ".join(f"[{s}, {e})" for s, e in lot["ranges"])
         parts.append(f"{lot['batch']} {ranges}")
     return "; ".join(parts)
+
+
+AMOUNTS = frozenset({"issued", "held", "pledged", "retired", "cancelled", "quantity"})
+"""Fields holding grams, printed as exact tonnes."""
+
+
+def record_fields(record: Any) -> list[tuple[str, Any]]:
+    """A record's fields for people: amounts in tonnes, lots as ranges, times as UTC."""
+    out: list[tuple[str, Any]] = []
+    for name, value in queries.as_json(record).items():
+        if name in AMOUNTS and isinstance(value, int):
+            value = f"{grams(value)} ({value:,} g)"
+        elif name == "lots":
+            value = lots_text(value)
+        elif name == "time_ms":
+            name, value = "time", when(value)
+        elif name == "damage_fen" and value is not None:
+            value = queries.format_cny(value)
+        elif name == "supply":
+            value = ", ".join(f"{k} {grams(v)}" for k, v in value.items())
+        elif name == "parameters":
+            value = "; ".join(
+                f"{p['name']}={p['value']} {p['unit']} ({p['source']})" for p in value
+            )
+        elif isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False)
+        out.append((name, value))
+    return out

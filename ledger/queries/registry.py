@@ -138,7 +138,7 @@ def participants(
     if role is not None:
         # roles is a space-separated word list; pad it so a role matches only as a whole word.
         padded = literal(" ", Text) + p.c.roles + literal(" ", Text)
-        query = query.where(padded.contains(f" {role} "))
+        query = query.where(padded.contains(f" {role} ", autoescape=True))
     with engine.connect() as conn:
         return _participant_views(conn, conn.execute(page(query, limit, offset)).all())
 

@@ -11,14 +11,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, update
+from sqlalchemy import Connection
 
 from ledger.records import Holding, Range
 from ledger.state import Change, Table
 from ledger.storage import schema
 from ledger.storage.rows import MAPPINGS
-
-_h = schema.holdings
 
 
 class DatabaseBackend:
@@ -91,7 +89,7 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
             _held_diff(key, before or (), after or (), holding_deletes, holding_inserts)
         elif table is Table.HOLDING:
             if before is not None:
-                holding_deletes.append({"b": key[0], "s": key[1]})
+                holding_deletes.append({"batch": key[0], "serial_start": key[1]})
             if after is not None:
                 holding_inserts.append(MAPPINGS[table].to_row(after))
         elif table is Table.NONCE:
@@ -108,32 +106,47 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
             updates[table].append(MAPPINGS[table].to_row(after))
 
     if holding_deletes:
-        conn.execute(
-            delete(_h).where(_h.c.batch == bindparam("b"), _h.c.serial_start == bindparam("s")),
-            holding_deletes,
-        )
+        execute_many(conn, "delete", schema.holdings, holding_deletes)
     if holding_inserts:
-        conn.execute(insert(_h), holding_inserts)
-    for table, rows in inserts.items():
-        conn.execute(insert(_sql_table(table)), rows)
-    for table, rows in updates.items():
-        sql = _sql_table(table)
-        pk = {c.name for c in sql.primary_key}
-        # executemany: the SET clause is every column named in the rows but the keys.
-        stmt = update(sql).where(and_(*(c == bindparam(f"pk_{c.name}") for c in sql.primary_key)))
-        conn.execute(
-            stmt,
-            [
-                {**{k: v for k, v in r.items() if k not in pk}, **{f"pk_{k}": r[k] for k in pk}}
-                for r in rows
-            ],
-        )
-    for table, rows in deletes.items():
-        sql = _sql_table(table)
-        removal = delete(sql).where(
-            and_(*(c == bindparam(f"pk_{c.name}") for c in sql.primary_key))
-        )
-        conn.execute(removal, [{f"pk_{c.name}": r[c.name] for c in sql.primary_key} for r in rows])
+        execute_many(conn, "insert", schema.holdings, holding_inserts)
+    for kind, groups in (("insert", inserts), ("update", updates), ("delete", deletes)):
+        for table, rows in groups.items():
+            execute_many(conn, kind, _sql_table(table), rows)
+
+
+_STATEMENTS: dict[tuple[str, str, str], tuple[str, list[str]]] = {}
+
+
+def execute_many(conn: Connection, kind: str, table: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT, UPDATE (by primary key) or DELETE (by primary key) ``rows`` in one executemany.
+
+    Prepared SQL straight to the driver: the rows are plain values already, and SQLAlchemy's
+    per-row parameter processing would cost more than the database's work.
+    """
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cache_key = (kind, table.name, mark)
+    if cache_key not in _STATEMENTS:
+        keys = [c.name for c in table.primary_key]
+        others = [c.name for c in table.columns if c.name not in keys]
+        where = " AND ".join(f"{k} = {mark}" for k in keys)
+        if kind == "insert":
+            names = [c.name for c in table.columns]
+            sql = (
+                f"INSERT INTO {table.name} ({', '.join(names)}) "
+                f"VALUES ({', '.join([mark] * len(names))})"
+            )
+        elif kind == "update":
+            names = others + keys
+            sql = (
+                f"UPDATE {table.name} SET {', '.join(f'{o} = {mark}' for o in others)} "
+                f"WHERE {where}"
+            )
+        else:
+            names = keys
+            sql = f"DELETE FROM {table.name} WHERE {where}"
+        _STATEMENTS[cache_key] = (sql, names)
+    sql, names = _STATEMENTS[cache_key]
+    conn.exec_driver_sql(sql, [tuple(row[n] for n in names) for row in rows])
 
 
 def _sql_table(table: Table) -> Any:
@@ -154,7 +167,7 @@ def _held_diff(
     account, batch = key
     old, new = set(before), set(after)
     for start, _end in old - new:
-        deletes.append({"b": batch, "s": start})
+        deletes.append({"batch": batch, "serial_start": start})
     for start, end in new - old:
         inserts.append(
             MAPPINGS[Table.HOLDING].to_row(Holding(batch, start, end, account, "held", None))
