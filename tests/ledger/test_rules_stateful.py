@@ -89,6 +89,11 @@ Taken = list[tuple[str, int]]
 """(batch, serial) pairs an entry moves."""
 
 
+def likely(data: st.DataObject, label: str) -> bool:
+    """True three times in four (before shrinking, which prefers True)."""
+    return data.draw(st.sampled_from([True, True, True, False]), label=label)
+
+
 class CreditRules(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -103,28 +108,43 @@ class CreditRules(RuleBasedStateMachine):
         self.resources.close()
 
     # -- planning entries against the model --------------------------------------------------------
+    def draw_holder(self, data: st.DataObject) -> str:
+        """An account, most often one that holds something."""
+        holders = [a for a in ACCOUNTS if any(self.model.held(a, b) for b in self.model.cells)]
+        if holders and likely(data, "a holder"):
+            return data.draw(st.sampled_from(holders), label="account")
+        return data.draw(st.sampled_from(ACCOUNTS), label="account")
+
     def draw_lots(self, data: st.DataObject, account: str) -> tuple[list[dict[str, Any]], Taken,
                                                                       str | None]:
-        """One or two lot requests from ``account``; what they take, or the expected error."""
+        """One or two lot requests from ``account``; what they take, or the expected error.
+
+        Most requests can be met; some ask for more than is held or for serials not held.
+        """
         model = self.model
         simulated = {b: set(model.held(account, b)) for b in model.cells}
         requests: list[dict[str, Any]] = []
         taken: Taken = []
         code: str | None = None
-        for _ in range(data.draw(st.integers(1, 2), label="lot count")):
-            batch = data.draw(st.sampled_from(sorted(model.cells)), label="batch")
+        for _ in range(data.draw(st.sampled_from([1, 1, 2]), label="lot count")):
+            batches = sorted(b for b in model.cells if simulated[b]) or sorted(model.cells)
+            batch = data.draw(st.sampled_from(batches), label="batch")
             held = sorted(simulated[batch])
             first, end = model.first[batch], model.first[batch] + len(model.cells[batch])
             if data.draw(st.booleans(), label="by quantity"):
-                quantity = data.draw(st.integers(1, len(held) + 3), label="quantity")
+                if held and likely(data, "coverable quantity"):
+                    quantity = data.draw(st.integers(1, len(held)), label="quantity")
+                else:
+                    quantity = data.draw(st.integers(len(held) + 1, len(held) + 3),
+                                         label="quantity")
                 requests.append({"batch": batch, "quantity": quantity})
                 wanted = held[:quantity] if quantity <= len(held) else None
                 failure = "insufficient_credits"
             else:
-                if held and data.draw(st.booleans(), label="inside a held range"):
+                if held and likely(data, "inside a held range"):
                     start = data.draw(st.sampled_from(held), label="start")
                     stop = start + 1
-                    while stop in simulated[batch] and data.draw(st.booleans(), label="longer"):
+                    while stop in simulated[batch] and likely(data, "longer"):
                         stop += 1
                 else:
                     start = data.draw(st.integers(first, end), label="start")
@@ -181,7 +201,7 @@ class CreditRules(RuleBasedStateMachine):
         return self.plan(raw, code, effect)
 
     def plan_transfer(self, data: st.DataObject) -> Plan:
-        frm = data.draw(st.sampled_from(ACCOUNTS), label="from")
+        frm = self.draw_holder(data)
         to = data.draw(st.sampled_from([a for a in ACCOUNTS if a != frm]), label="to")
         requests, taken, code = self.draw_lots(data, frm)
         body = {"from_account": frm, "to_account": to, "lots": requests}
@@ -189,7 +209,7 @@ class CreditRules(RuleBasedStateMachine):
         return self.plan(raw, code, lambda index: self.mark(taken, account=to))
 
     def plan_retire(self, data: st.DataObject) -> Plan:
-        account = data.draw(st.sampled_from(ACCOUNTS), label="account")
+        account = self.draw_holder(data)
         requests, taken, code = self.draw_lots(data, account)
         body = {"account": account, "lots": requests, "beneficiary": {"name": account},
                 "purpose": "enterprise_neutrality", "jurisdiction": "CN-GD"}
@@ -198,7 +218,7 @@ class CreditRules(RuleBasedStateMachine):
                                                              ref=f"RET-{index}"))
 
     def plan_cancel(self, data: st.DataObject) -> Plan:
-        account = data.draw(st.sampled_from(ACCOUNTS), label="account")
+        account = self.draw_holder(data)
         requests, taken, code = self.draw_lots(data, account)
         if data.draw(st.booleans(), label="administrative"):
             body = {"account": account, "lots": requests, "reason": "administrative_invalidation"}
@@ -211,7 +231,7 @@ class CreditRules(RuleBasedStateMachine):
                                                              ref=f"CAN-{index}"))
 
     def plan_pledge(self, data: st.DataObject) -> Plan:
-        account = data.draw(st.sampled_from(ACCOUNTS), label="account")
+        account = self.draw_holder(data)
         requests, taken, code = self.draw_lots(data, account)
         body = {"account": account, "lots": requests, "bank": "bank"}
         raw = self.world.sign(account, "pledge", body, [] if account == "bank" else ["bank"])
@@ -280,6 +300,7 @@ class CreditRules(RuleBasedStateMachine):
     def first_batch(self, data: st.DataObject) -> None:
         self.run_one(self.plan_issue(data))
 
+    @precondition(lambda self: len(self.model.cells) < MAX_BATCHES)
     @rule(data=st.data())
     def issue(self, data: st.DataObject) -> None:
         self.run_one(self.plan_issue(data))
