@@ -38,8 +38,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def timings(label: str, values: list[float]) -> None:
     micro = [v * 1e6 for v in values]
-    print(f"{label}: mean {statistics.fmean(micro):8.0f} us  p50 {percentile(micro, 0.5):8.0f} us"
-          f"  p99 {percentile(micro, 0.99):8.0f} us  ({len(values)} proofs)")
+    print(
+        f"{label}: mean {statistics.fmean(micro):8.0f} us  p50 {percentile(micro, 0.5):8.0f} us"
+        f"  p99 {percentile(micro, 0.99):8.0f} us  ({len(values)} proofs)"
+    )
 
 
 def main() -> None:
@@ -84,18 +86,24 @@ def main() -> None:
 
     if not args.skip_replay:
         report = verify_ledger(args.db)
-        print(f"verify (replay into scratch db, compare nodes and state): {report.entries:,} "
-              f"entries in {report.seconds:.1f} s = {report.entries / report.seconds:,.0f}/s")
+        print(
+            f"verify (replay into scratch db, compare nodes and state): {report.entries:,} "
+            f"entries in {report.seconds:.1f} s = {report.entries / report.seconds:,.0f}/s"
+        )
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "ledger.clb"
             started = time.perf_counter()
             header = export_bundle(args.db, path)
             exported = time.perf_counter() - started
-            print(f"export bundle: {header.size:,} entries, {path.stat().st_size / 2**20:.1f} MiB"
-                  f" in {exported:.1f} s")
+            print(
+                f"export bundle: {header.size:,} entries, {path.stat().st_size / 2**20:.1f} MiB"
+                f" in {exported:.1f} s"
+            )
             report = verify_bundle(path, log_vkey=header.log_vkey)
-            print(f"verify bundle offline (in memory): {report.entries:,} entries in "
-                  f"{report.seconds:.1f} s = {report.entries / report.seconds:,.0f}/s")
+            print(
+                f"verify bundle offline (in memory): {report.entries:,} entries in "
+                f"{report.seconds:.1f} s = {report.entries / report.seconds:,.0f}/s"
+            )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak:.0f} MiB")
 

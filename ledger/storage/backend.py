@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -146,7 +147,10 @@ def execute_many(conn: Connection, kind: str, table: Any, rows: list[dict[str, A
             sql = f"DELETE FROM {table.name} WHERE {where}"
         _STATEMENTS[cache_key] = (sql, names)
     sql, names = _STATEMENTS[cache_key]
-    conn.exec_driver_sql(sql, [tuple(row[n] for n in names) for row in rows])
+    pick = itemgetter(*names)
+    conn.exec_driver_sql(
+        sql, [pick(row) for row in rows] if len(names) > 1 else [(pick(row),) for row in rows]
+    )
 
 
 def _sql_table(table: Table) -> Any:

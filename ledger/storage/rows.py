@@ -35,7 +35,7 @@ from ledger.storage import schema
 
 
 def _lots_out(lots: tuple[Lot, ...]) -> str:
-    return canonical.encode([lot.to_json() for lot in lots]).decode()
+    return canonical.encode_decoded([lot.to_json() for lot in lots]).decode()
 
 
 def _lots_in(text: str) -> tuple[Lot, ...]:
@@ -46,7 +46,7 @@ def _lots_in(text: str) -> tuple[Lot, ...]:
 
 
 def _json_out(value: Any) -> str:
-    return canonical.encode(list(value) if isinstance(value, tuple) else value).decode()
+    return canonical.encode_decoded(list(value) if isinstance(value, tuple) else value).decode()
 
 
 def _params_in(text: str) -> tuple[dict[str, Any], ...]:
