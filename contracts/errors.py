@@ -56,3 +56,28 @@ class AnchorReverted(AnchorError):
     """A revert with no more specific meaning (unknown error, panic, failed transaction)."""
 
     code = "anchor_reverted"
+
+
+class AnchorSplitView(AnchorError):
+    """The chain holds another root for a size the ledger signed: a split view, recorded as
+    evidence (an ``anchors`` row with status ``split_view``) and raised as an alarm."""
+
+    code = "anchor_split_view"
+
+
+class AnchorNotConfigured(AnchorError):
+    """The chain settings are incomplete: no key to sign with, no contract address, no journal."""
+
+    code = "anchor_not_configured"
+
+
+class ChainJournalInvalid(AnchorError):
+    """An in-process chain journal that is malformed or does not replay to what it recorded."""
+
+    code = "chain_journal_invalid"
+
+
+class ChainJournalBusy(AnchorError):
+    """Another process holds the in-process chain journal for writing."""
+
+    code = "chain_journal_busy"

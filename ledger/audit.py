@@ -30,7 +30,11 @@ from ledger.storage.engine import make_engine
 from ledger.storage.migrate import upgrade
 
 LOG_TABLES = frozenset({"entries", "merkle_nodes", "checkpoints", "ledger_meta"})
-STATE_TABLES = [t for t in schema.metadata.sorted_tables if t.name not in LOG_TABLES]
+STATE_TABLES = [
+    t
+    for t in schema.metadata.sorted_tables
+    if t.name not in LOG_TABLES and t.name not in schema.NOT_REPLAYED
+]
 
 
 @dataclass(frozen=True, slots=True)

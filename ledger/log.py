@@ -17,15 +17,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, insert, select
 
 from ledger.apply import apply_entry, collect_signatures
-from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.client import Identity
-from ledger.entry import Entry, parse_entry, record_bytes
-from ledger.errors import LedgerError, NotFound, RuleViolation
+from ledger.entry import Entry, parse_entry, parse_record, record_bytes
+from ledger.errors import LedgerError, NotFound, RootMismatch, RuleViolation, VerificationError
 from ledger.merkle.compact import CompactRange, range_nodes
 from ledger.merkle.hashing import EMPTY_ROOT, leaf_hash, node_hash
 from ledger.merkle.proofs import NodeId, consistency_proof, inclusion_proof
-from ledger.note import NoteSigner
+from ledger.note import NoteSigner, NoteVerifier
 from ledger.ops import Event
+from ledger.replay import tamper
 from ledger.sigcheck import SignatureChecker
 from ledger.state import State
 from ledger.storage import schema
@@ -172,10 +173,19 @@ class Ledger:
         return self._sealed
 
     # -- accepting entries -------------------------------------------------------------------
-    def submit(self, raws: Sequence[bytes], *, seal: bool = False) -> list[Outcome]:
+    def submit(
+        self,
+        raws: Sequence[bytes],
+        *,
+        seal: bool = False,
+        before_commit: Callable[[Connection, list[Outcome]], None] | None = None,
+    ) -> list[Outcome]:
         """Apply ``raws`` in order and make the accepted ones durable; one outcome each.
 
         Seals a checkpoint when ``seal`` is set or ``seal_every`` entries are unsealed.
+        ``before_commit(connection, outcomes)``, if given, writes further rows in the group's
+        own transaction just before it commits (the API's idempotency records); if it raises,
+        the whole group is rolled back and the error propagates.
         Signatures are checked in a worker process while the rules run; if one turns out bad,
         the group is applied again with that entry checked inline, and so rejected.
         """
@@ -208,7 +218,7 @@ class Ledger:
                 self._compact, self._prev_hash, self._last_time = head
                 head = (CompactRange(head[0].size, head[0].frontier), head[1], head[2])
                 group = self._apply_group(parsed, [k and p not in bad for p, k in enumerate(known)])
-            self._write_group(group, seal)
+            self._write_group(group, seal, before_commit)
         except BaseException:
             self._conn.rollback()
             self.state.discard()
@@ -258,7 +268,12 @@ class Ledger:
         self._last_time = now
         return group
 
-    def _write_group(self, group: _Group, seal: bool) -> None:
+    def _write_group(
+        self,
+        group: _Group,
+        seal: bool,
+        before_commit: Callable[[Connection, list[Outcome]], None] | None = None,
+    ) -> None:
         """Write the group's state changes, records and nodes, seal if due, and commit."""
         conn = self._conn
         write_changes(conn, self.state.changes())
@@ -268,6 +283,8 @@ class Ledger:
         # Nothing new to seal when every entry of the group was rejected or a duplicate.
         if self.size > self._sealed and (seal or self.size - self._sealed >= self.seal_every):
             self._seal(conn, self._last_time)
+        if before_commit is not None:
+            before_commit(conn, group.outcomes)
         conn.commit()
 
     def seal(self) -> bytes | None:
@@ -310,6 +327,146 @@ class Ledger:
         if index is None:
             return Rejected(exc)
         return Accepted(index, entry_hash, None, duplicate=True)
+
+    # -- following another sequencer's log ---------------------------------------------------
+    def append_records(
+        self,
+        records: Sequence[bytes],
+        *,
+        check_root: Callable[[int, bytes], None] | None = None,
+        checkpoint: bytes | None = None,
+    ) -> int:
+        """Append records sequenced elsewhere, keeping their index and time; return the size.
+
+        The write path of a follower, which holds no log key. Each record must be canonical,
+        sit at the next index, chain to the record before it, not go back in time, and its
+        entry must carry valid signatures from live keys and obey every rule when applied to
+        this ledger's state: the first that fails raises TamperDetected naming its index.
+        Then ``check_root(size, root)`` may refuse the new tree head, and ``checkpoint`` (a
+        signed note, stored with the records) must verify under this log's key at exactly the
+        new size and root. Everything is written in one transaction, or nothing at all.
+        """
+        head = (
+            CompactRange(self._compact.size, self._compact.frontier),
+            self._prev_hash,
+            self._last_time,
+        )
+        sealed = self._sealed
+        try:
+            group = self._apply_records(*self._parse_records(records))
+            root = self._compact.root()
+            if check_root is not None:
+                check_root(self.size, root)
+            conn = self._conn
+            write_changes(conn, self.state.changes())
+            if group.entries:
+                execute_many(conn, "insert", schema.entries, group.entries)
+                execute_many(conn, "insert", schema.merkle_nodes, group.nodes)
+            if checkpoint is not None:
+                self._store_checkpoint(conn, checkpoint, root)
+            conn.commit()
+        except BaseException:
+            self._conn.rollback()
+            self.state.discard()
+            self._compact, self._prev_hash, self._last_time = head
+            self._sealed = sealed
+            raise
+        self.state.commit()
+        return self.size
+
+    def _parse_records(
+        self, records: Sequence[bytes]
+    ) -> tuple[list[tuple[int, int, bytes, Entry]], LedgerError | None]:
+        """(index, time, record bytes, entry) of the records before the first whose index,
+        chain or time is wrong, and the error about that one (None if all are right)."""
+        parsed: list[tuple[int, int, bytes, Entry]] = []
+        prev, last_time = self._prev_hash, self._last_time
+        for position, raw in enumerate(records):
+            index = self.size + position
+            try:
+                record = parse_record(raw)
+                entry = parse_entry(record.entry_raw)
+            except LedgerError as exc:
+                return parsed, tamper(index, f"malformed record: {exc.code}: {exc.message}")
+            if record.index != index:
+                return parsed, tamper(index, f"record says it is entry {record.index}")
+            if record.prev_hash != prev:
+                return parsed, tamper(index, "does not chain to the record before it")
+            if record.time_ms < last_time:
+                return parsed, tamper(index, "sequencing time goes backwards")
+            parsed.append((index, record.time_ms, raw, entry))
+            prev, last_time = hashlib.sha256(raw).digest(), record.time_ms
+        return parsed, None
+
+    def _apply_records(
+        self, parsed: Sequence[tuple[int, int, bytes, Entry]], failure: LedgerError | None
+    ) -> _Group:
+        """Apply parsed records, signatures checked beside the rules; the first failure raises.
+
+        ``failure`` is about the record after the last parsed one: an edited record shows first
+        as a bad signature, then as a broken chain at the next record, and the first is named.
+        """
+        owners: list[int] = []
+        known = [False] * len(parsed)
+        collect: Callable[[], list[bool]] = list
+        if self.size:  # before the genesis no key is registered to look up
+            items, owners, known = collect_signatures(self.state, [p[3] for p in parsed])
+            collect = self._checker.start(items)
+        group = _Group()
+        for position, (index, time_ms, raw, entry) in enumerate(parsed):
+            try:
+                event = apply_entry(
+                    self.state,
+                    entry,
+                    index=index,
+                    time_ms=time_ms,
+                    origin=self.origin,
+                    verified=known[position],
+                )
+            except LedgerError as exc:
+                failure = tamper(index, f"re-applying it fails: {exc.code}: {exc.message}")
+                break
+            record_hash = hashlib.sha256(raw).digest()
+            group.entries.append(
+                {
+                    "idx": index,
+                    "record": raw,
+                    "record_hash": record_hash,
+                    "entry_hash": entry.hash,
+                    "op": entry.op,
+                    "signer": entry.signer,
+                    "time_ms": time_ms,
+                }
+            )
+            for level, idx, digest in self._compact.append(leaf_hash(raw)):
+                group.nodes.append({"level": level, "idx": idx, "hash": digest})
+            self._prev_hash, self._last_time = record_hash, time_ms
+            group.outcomes.append(Accepted(index, entry.hash, event))
+        # A bad signature before the first rule failure is the first thing wrong.
+        bad = [parsed[owners[i]][0] for i, ok in enumerate(collect()) if not ok]
+        if bad and (failure is None or min(bad) <= failure.details["index"]):
+            raise tamper(min(bad), "a signature does not verify")
+        if failure is not None:
+            raise failure
+        return group
+
+    def _store_checkpoint(self, conn: Connection, note: bytes, root: bytes) -> None:
+        """Store a signed checkpoint made elsewhere, once it verifies for this size and root."""
+        cp = open_checkpoint(note, NoteVerifier.from_vkey(self.log_vkey), origin=self.origin)
+        if cp.size != self.size:
+            raise VerificationError(
+                f"checkpoint is for size {cp.size}, the log has {self.size}",
+                code="checkpoint_size_mismatch",
+            )
+        if cp.root != root:
+            raise RootMismatch(expected=cp.root, calculated=root)
+        c = schema.checkpoints
+        if conn.execute(select(c.c.size).where(c.c.size == cp.size)).first() is None:
+            now = max(int(time.time() * 1000), self._last_time)
+            conn.execute(
+                insert(c), {"size": cp.size, "root": cp.root, "time_ms": now, "note": note}
+            )
+        self._sealed = max(self._sealed, cp.size)
 
     # -- reading the log ---------------------------------------------------------------------
     @staticmethod

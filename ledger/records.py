@@ -206,3 +206,133 @@ class Correction:
     action: str
     reason: str
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A large-scale event to be made carbon neutral (MEE 2019 guideline structure).
+
+    ``emissions`` are the current totals per (stage, source) in grams, after every amendment;
+    ``covered`` the grams retired toward the event. Neutral when covered >= emitted.
+    """
+
+    id: str
+    index: int
+    organiser: str
+    name: str
+    start_date: str
+    end_date: str
+    place: str
+    jurisdiction: str
+    verifier: str | None
+    report_digest: str | None
+    emissions: tuple[tuple[str, str, int], ...]
+    emitted: int
+    covered: int
+    lines: int
+    """Emission lines recorded so far (registration and amendments), numbered from 0."""
+    neutral_at: int | None = None
+    """Log index of the entry that made covered >= emitted; None while not neutral."""
+    amended_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EmissionLine:
+    """One append-only line of an event's inventory: a registration item or an amendment."""
+
+    event: str
+    line: int
+    index: int
+    stage: str
+    source: str
+    grams: int
+    """Positive at registration; an amendment's signed change."""
+    basis: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompensationCase:
+    """An ecological-damage case: credits the liable party must cancel as alternative repair."""
+
+    case_number: str
+    index: int
+    authority: str
+    liable_party: str
+    damage_fen: int
+    decision_digest: str
+    required: int
+    cancelled: int
+    status: str  # open | closed
+    jurisdiction: str
+    closed_at: int | None = None
+    note: str | None = None
+
+
+# -- personal carbon accounts (distributed carbon accounts) -----------------------------------
+@dataclass(frozen=True, slots=True)
+class Custody:
+    """The personal accounts a platform keeps: how many, and the grams they hold (status held)."""
+
+    platform: str
+    accounts: int = 0
+    held: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    """Personal reductions given to a platform or merchant for points or a gift."""
+
+    index: int
+    account: str
+    to_account: str
+    issuer: str  # participant awarding the points or the gift
+    lots: tuple[Lot, ...]
+    quantity: int
+    reward: str  # points | gift
+    points_per_tonne: int | None
+    points: int  # never grams: kept in points_balances only
+    gift_ref: str | None
+    gift_value_fen: int | None
+    time_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregation:
+    """Many persons' reductions pooled, with consent, into one tradable lot account."""
+
+    id: str
+    index: int
+    platform: str
+    account: str
+    quantity: int
+    contributors: int
+    sold: int  # grams of sales whose revenue share is recorded
+    time_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueDistribution:
+    """How the revenue of one sale from an aggregated lot was shared with its contributors."""
+
+    sale: int
+    index: int
+    aggregation: str
+    quantity: int
+    price_fen_per_tonne: int
+    revenue_fen: int
+    share_bps: int
+    persons_fen: int
+    platform_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceCommitment:
+    """A platform's Merkle sum tree root over its personal balances, as of log size ``index``."""
+
+    index: int
+    platform: str
+    root: bytes
+    total: int
+    leaves: int
+    time_ms: int

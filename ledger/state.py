@@ -4,20 +4,31 @@ Operations read and write records through :class:`State`. Reads fall through to 
 :class:`Backend` (the database) once per key; writes stay in memory until the sequencer flushes
 a whole group of entries in one transaction. Every write is journalled, so a rejected entry is
 rolled back exactly, and nothing it touched reaches storage.
+
+Bulk entries write thousands of new records at once: ``insert_rows`` hands rows to storage as
+they are (flushed before every other change) and ``preload`` lets reads see them, each as one
+undo step. Every change of an account's held ranges, and every personal account opened or moved
+to another custodian, also updates that account's balance and its platform's custody total
+(``BALANCE``, ``CUSTODY``), whichever operation made it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 from ledger.records import (
     Account,
+    Aggregation,
+    BalanceCommitment,
     Batch,
     Cancellation,
+    CompensationCase,
     Correction,
+    Custody,
+    EventRecord,
     Holding,
     KeyRecord,
     Methodology,
@@ -26,7 +37,9 @@ from ledger.records import (
     Program,
     Project,
     Range,
+    Redemption,
     Retirement,
+    RevenueDistribution,
     Transfer,
 )
 
@@ -48,11 +61,27 @@ class Table(StrEnum):
     PLEDGE = "pledge"
     TRANSFER = "transfer"
     CORRECTION = "correction"
+    EVENT = "event"
+    EVENT_EMISSION = "event_emission"  # (event, line) -> EmissionLine; insert-only
+    CASE = "case"
     ORIGIN = "origin"  # (program, origin_ref) -> batch id; derived from batches
     PROJECT_PERIODS = "project_periods"  # project -> ((start, end, batch), ...); derived
+    # personal carbon accounts; State keeps BALANCE and CUSTODY in step with HELD and ACCOUNT
+    BALANCE = "balance"  # account -> grams held; no row while it is 0
+    CUSTODY = "custody"  # platform -> Custody of its personal accounts
+    EVIDENCE = "evidence"  # evidence digest -> log index; derived from personal_reductions
+    POINTS = "points"  # (account, issuer) -> points; never grams
+    REDEMPTION = "redemption"
+    AGGREGATION = "aggregation"
+    CONTRIBUTIONS = "contributions"  # aggregation -> ((account, grams), ...); derived
+    REVENUE = "revenue"  # sale index -> RevenueDistribution
+    REVENUE_SHARES = "revenue_shares"  # insert-only rows, written with insert_rows
+    BALANCE_COMMITMENT = "balance_commitment"
 
 
-DERIVED_TABLES = frozenset({Table.ORIGIN, Table.PROJECT_PERIODS})
+DERIVED_TABLES = frozenset(
+    {Table.ORIGIN, Table.PROJECT_PERIODS, Table.EVIDENCE, Table.CONTRIBUTIONS}
+)
 """Lookups kept in step by the rules but stored as part of another table's rows."""
 
 
@@ -60,6 +89,10 @@ class Backend(Protocol):
     """Where state comes from when it is not cached: one record (or None) per key."""
 
     def load(self, table: Table, key: Any) -> Any: ...
+
+    def load_many(self, table: Table, keys: Sequence[Any]) -> dict[Any, Any]:
+        """The records of ``keys`` that exist, in one round trip where the table allows it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +104,9 @@ class Change:
 
 
 _MISSING = object()
+_BULK = object()
+ROWS = object()
+"""The key of a ``Change`` that carries rows written by ``insert_rows`` (its ``after``)."""
 
 
 class State:
@@ -81,6 +117,7 @@ class State:
         self._cache: dict[Table, dict[Any, Any]] = {t: {} for t in Table}
         self._before: dict[Table, dict[Any, Any]] = {t: {} for t in Table}
         self._journal: list[tuple[Table, Any, Any]] = []
+        self._rows: list[tuple[Table, list[dict[str, Any]]]] = []
         self._cache_limit = cache_limit
 
     # -- generic access -------------------------------------------------------------------
@@ -96,6 +133,10 @@ class State:
         previous = self.get(table, key)
         self._record(table, key, previous)
         self._cache[table][key] = value
+        if table is Table.HELD:
+            self._held_changed(key[0], _grams(value) - _grams(previous))
+        elif table is Table.ACCOUNT:
+            self._account_changed(previous, value)
 
     def append(self, table: Table, key: Any, value: Any) -> None:
         """Write a record known to be new (insert-only tables), without reading first."""
@@ -108,6 +149,108 @@ class State:
         if key not in before:
             before[key] = previous
 
+    # -- bulk access: one round trip and one undo step for many records ----------------------
+    def get_many(self, table: Table, keys: Iterable[Any], *, cache: bool = False) -> dict[Any, Any]:
+        """The records of ``keys`` (None where there is none): cached ones from the cache, the
+        rest with one backend call; ``cache`` keeps what was loaded for the writes to come."""
+        cached = self._cache[table]
+        found: dict[Any, Any] = {}
+        missing: list[Any] = []
+        for key in keys:
+            value = cached.get(key, _MISSING)
+            if value is _MISSING:
+                missing.append(key)
+            else:
+                found[key] = value
+        if missing:
+            loaded = self._backend.load_many(table, missing)
+            for key in missing:
+                value = loaded.get(key)
+                found[key] = value
+                if cache:
+                    cached[key] = value
+        return found
+
+    def insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Write ``rows`` (column -> value) of ``table`` as they are, ahead of every other change
+        of the group: the bulk path for records nothing reads back one by one. One undo step."""
+        self._rows.append((table, rows))
+        self._journal.append((table, _BULK, len(self._rows) - 1))
+
+    def preload(self, table: Table, items: Iterable[tuple[Any, Any]]) -> None:
+        """Make reads of these keys see these values, which the rows given to ``insert_rows``
+        will hold in storage once flushed; they are not flushed themselves. One undo step.
+
+        A key written earlier in the group takes the value as its stored one, so a later
+        ``put`` is flushed as a change from it.
+        """
+        cached, before = self._cache[table], self._before[table]
+        undo: list[tuple[Any, Any, Any]] = []
+        for key, value in items:
+            undo.append((key, cached.get(key, _MISSING), before.get(key, _MISSING)))
+            cached[key] = value
+            if key in before:
+                before[key] = value
+        self._journal.append((table, _BULK, undo))
+
+    def credit_new_batch(self, batch: str, ranges: Sequence[tuple[str, int, int]]) -> None:
+        """Credit serial ranges of a batch that has no holdings yet, one (account, start, end)
+        per account, in one step: holdings rows, held ranges and balances (bulk issuance)."""
+        self.insert_rows(
+            Table.HELD,
+            [
+                {
+                    "batch": batch,
+                    "serial_start": start,
+                    "serial_end": end,
+                    "account": account,
+                    "status": "held",
+                    "ref": None,
+                }
+                for account, start, end in ranges
+            ],
+        )
+        self.preload(Table.HELD, [((account, batch), ((s, e),)) for account, s, e in ranges])
+        self.get_many(Table.BALANCE, [account for account, _, _ in ranges], cache=True)
+        accounts = self.get_many(Table.ACCOUNT, [account for account, _, _ in ranges], cache=True)
+        custody: dict[str, int] = {}
+        for account, start, end in ranges:
+            self._put_balance(account, end - start)
+            found = accounts[account]
+            if found is not None and found.kind == "personal" and found.custodian is not None:
+                custody[found.custodian] = custody.get(found.custodian, 0) + end - start
+        for platform, grams in custody.items():
+            self._put_custody(platform, 0, grams)
+
+    # -- balances and custody totals, kept in step with every change of held ranges ---------
+    def _held_changed(self, account: str, delta: int) -> None:
+        if delta == 0:
+            return
+        self._put_balance(account, delta)
+        found = self.account(account)
+        if found is not None and found.kind == "personal" and found.custodian is not None:
+            self._put_custody(found.custodian, 0, delta)
+
+    def _account_changed(self, before: Account | None, after: Account | None) -> None:
+        """A personal account opened, or moved to another custodian with its balance."""
+        if after is None or after.kind != "personal" or after.custodian is None:
+            return
+        if before is None:
+            self._put_custody(after.custodian, 1, 0)
+        elif before.custodian != after.custodian and before.custodian is not None:
+            held = self.balance(after.id)
+            self._put_custody(before.custodian, -1, -held)
+            self._put_custody(after.custodian, 1, held)
+
+    def _put_balance(self, account: str, delta: int) -> None:
+        held = self.balance(account) + delta
+        self.put(Table.BALANCE, account, held or None)
+
+    def _put_custody(self, platform: str, accounts: int, held: int) -> None:
+        found = self.custody(platform)
+        total = Custody(platform, found.accounts + accounts, found.held + held)
+        self.put(Table.CUSTODY, platform, total if total.accounts else None)
+
     # -- transactions -----------------------------------------------------------------------
     def savepoint(self) -> int:
         return len(self._journal)
@@ -117,10 +260,29 @@ class State:
         journal = self._journal
         while len(journal) > savepoint:
             table, key, previous = journal.pop()
-            self._cache[table][key] = previous
+            if key is _BULK:
+                self._undo_bulk(table, previous)
+            else:
+                self._cache[table][key] = previous
+
+    def _undo_bulk(self, table: Table, undo: Any) -> None:
+        if isinstance(undo, int):
+            del self._rows[undo:]
+            return
+        cached, before = self._cache[table], self._before[table]
+        for key, value, stored in reversed(undo):
+            if value is _MISSING:
+                cached.pop(key, None)
+            else:
+                cached[key] = value
+            if stored is not _MISSING:
+                before[key] = stored
 
     def changes(self) -> Iterator[Change]:
-        """Every key whose value differs from what storage holds, for flushing."""
+        """Every key whose value differs from what storage holds, for flushing; the rows of
+        ``insert_rows`` first, as ``Change(table, ROWS, None, rows)``."""
+        for table, rows in self._rows:
+            yield Change(table, ROWS, None, rows)
         for table, before in self._before.items():
             if table in DERIVED_TABLES:
                 continue
@@ -133,6 +295,7 @@ class State:
     def commit(self) -> None:
         """Forget the journal once changes are durable; bound the cache."""
         self._journal.clear()
+        self._rows.clear()
         for before in self._before.values():
             before.clear()
         if sum(len(c) for c in self._cache.values()) > self._cache_limit:
@@ -141,6 +304,7 @@ class State:
     def discard(self) -> None:
         """Drop every uncommitted write (the flush failed) and the whole cache."""
         self._journal.clear()
+        self._rows.clear()
         for before in self._before.values():
             before.clear()
         self.clear_cache()
@@ -222,9 +386,57 @@ class State:
         value: Correction | None = self.get(Table.CORRECTION, index)
         return value
 
+    def event(self, eid: str) -> EventRecord | None:
+        value: EventRecord | None = self.get(Table.EVENT, eid)
+        return value
+
+    def case(self, case_number: str) -> CompensationCase | None:
+        value: CompensationCase | None = self.get(Table.CASE, case_number)
+        return value
+
+    def balance(self, account: str) -> int:
+        """Grams ``account`` holds (status held), in all batches."""
+        value: int | None = self.get(Table.BALANCE, account)
+        return 0 if value is None else value
+
+    def custody(self, platform: str) -> Custody:
+        value: Custody | None = self.get(Table.CUSTODY, platform)
+        return Custody(platform) if value is None else value
+
+    def points(self, account: str, issuer: str) -> int:
+        value: int | None = self.get(Table.POINTS, (account, issuer))
+        return 0 if value is None else value
+
+    def redemption(self, index: int) -> Redemption | None:
+        value: Redemption | None = self.get(Table.REDEMPTION, index)
+        return value
+
+    def aggregation(self, aid: str) -> Aggregation | None:
+        value: Aggregation | None = self.get(Table.AGGREGATION, aid)
+        return value
+
+    def contributions(self, aid: str) -> tuple[tuple[str, int], ...]:
+        value: tuple[tuple[str, int], ...] | None = self.get(Table.CONTRIBUTIONS, aid)
+        return () if value is None else value
+
+    def revenue(self, sale: int) -> RevenueDistribution | None:
+        value: RevenueDistribution | None = self.get(Table.REVENUE, sale)
+        return value
+
+    def balance_commitment(self, index: int) -> BalanceCommitment | None:
+        value: BalanceCommitment | None = self.get(Table.BALANCE_COMMITMENT, index)
+        return value
+
+
+def _grams(ranges: tuple[Range, ...] | None) -> int:
+    return 0 if ranges is None else sum(end - start for start, end in ranges)
+
 
 class MemoryBackend:
     """A backend with nothing in it: state built purely from replayed entries."""
 
     def load(self, table: Table, key: Any) -> Any:
         return None
+
+    def load_many(self, table: Table, keys: Sequence[Any]) -> dict[Any, Any]:
+        return {}

@@ -88,6 +88,24 @@ def show_log(
         show_fields("Log key", list(data.items()))
 
 
+@app.command("new-witness")
+@command
+def new_witness(
+    name: Annotated[str, typer.Argument(help="The witness's name, e.g. witness.example/w1.")],
+    out: OutOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate a witness's cosigning key (C2SP tlog-cosignature); prints its vkey."""
+    from node.witness_key import create_witness_key
+
+    signer = create_witness_key(name, out)
+    data = {"name": name, "vkey": signer.verifier().vkey(), "file": str(out)}
+    if as_json:
+        print_json(data)
+    else:
+        show_fields("Witness key", list(data.items()))
+
+
 def create_log_key(name: str, out: Path) -> NoteSigner:
     if not is_valid_name(name):
         raise InvalidInput(f"{name!r} cannot name a key: no spaces or '+' allowed")

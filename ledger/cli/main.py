@@ -10,7 +10,18 @@ from __future__ import annotations
 
 import typer
 
-from ledger.cli import credits, demo, integrity, keys, prove, read, shortcuts, write
+from ledger.cli import (
+    credits,
+    demo,
+    integrity,
+    keys,
+    network,
+    prove,
+    read,
+    serve,
+    shortcuts,
+    write,
+)
 
 app = typer.Typer(
     name="carbonledger",
@@ -63,6 +74,10 @@ _COMMANDS = (
     ("export", integrity.export),
     ("verify-bundle", integrity.verify_bundle),
     ("verify-proof", integrity.verify_proof),
+    # the network: the sequencer's HTTP API, another organisation's replica, a witness
+    ("serve", serve.serve),
+    ("follow", network.follow),
+    ("witness", network.witness),
     # quick start
     ("demo", demo.demo),
 )

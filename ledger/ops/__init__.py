@@ -12,6 +12,7 @@ from typing import Any
 
 from ledger.ops import (
     accounts,
+    amend_event_emissions,
     cancel,
     correct,
     genesis,
@@ -21,6 +22,8 @@ from ledger.ops import (
     pledge,
     programs,
     projects,
+    register_case,
+    register_event,
     retire,
     transfer,
 )
@@ -69,6 +72,13 @@ OPERATIONS: dict[str, OpSpec] = {
         OpSpec("release_pledge", pledge.ClosePledge, pledge.release_pledge),
         OpSpec("enforce_pledge", pledge.ClosePledge, pledge.enforce_pledge),
         OpSpec("correct", correct.Correct, correct.correct),
+        OpSpec("register_event", register_event.RegisterEvent, register_event.register_event),
+        OpSpec(
+            "amend_event_emissions",
+            amend_event_emissions.AmendEventEmissions,
+            amend_event_emissions.amend_event_emissions,
+        ),
+        OpSpec("register_case", register_case.RegisterCase, register_case.register_case),
     )
 }
 

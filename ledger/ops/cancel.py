@@ -1,8 +1,10 @@
 """Cancellation: credits removed for good for a stated reason.
 
 Ecological-damage compensation names the case (authority, case number, appraised damage in fen,
-decision digest) and needs the authority's co-signature. An administrative invalidation or a
-correction is done by the program's administrator, from any account of that program.
+decision digest) and needs the authority's co-signature; a registered case must be open and
+match, and counts the cancellation (``ledger.ops.case_compensation``). An administrative
+invalidation or a correction is done by the program's administrator, from any account of that
+program.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from ledger.errors import NotFound
+from ledger.ops.case_compensation import count_toward_case
 from ledger.ops.context import (
     Context,
     Event,
@@ -81,6 +84,17 @@ def cancel(body: Cancel, ctx: Context) -> Event:
     lock(ctx, lots, body.account, "cancelled", cid)
     move_supply(ctx, lots, "held", "cancelled")
     quantity = sum(lot.quantity for lot in lots)
+    counted: dict[str, object] = {}
+    if case is not None:
+        counted = count_toward_case(
+            ctx,
+            case_number=case.case_number,
+            authority=case.authority,
+            damage_fen=case.damage_fen,
+            decision_digest=case.decision_digest,
+            account=body.account,
+            quantity=quantity,
+        )
     ctx.state.put(
         Table.CANCELLATION,
         cid,
@@ -101,6 +115,5 @@ def cancel(body: Cancel, ctx: Context) -> Event:
             time_ms=ctx.time_ms,
         ),
     )
-    return Event(
-        "cancel", ctx.index, {"cancellation": cid, "quantity": quantity, "lots": lots_json(lots)}
-    )
+    data = {"cancellation": cid, "quantity": quantity, "lots": lots_json(lots), **counted}
+    return Event("cancel", ctx.index, data)

@@ -2,7 +2,8 @@
 
 Each retirement is a public claim with a stable identifier (``RET-<log index>``): who retired,
 for whom, why (event or enterprise neutrality, compliance offset, personal, donation), against
-which event or claim, in which jurisdiction and for which consumption period.
+which event or claim, in which jurisdiction and for which consumption period. An ``event_ref``
+naming a registered event counts toward that event (``ledger.ops.event_coverage``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from ledger.ops.context import Context, Event, controlled_account
+from ledger.ops.event_coverage import cover_event
 from ledger.ops.fields import Id, IsoDate, LongText, Lots, Message, Region, Text
 from ledger.ops.holdings import debit, lock, lots_json, move_supply
 from ledger.records import Retirement
@@ -59,6 +61,13 @@ def retire(body: Retire, ctx: Context) -> Event:
     lock(ctx, lots, body.account, "retired", rid)
     move_supply(ctx, lots, "held", "retired")
     quantity = sum(lot.quantity for lot in lots)
+    event = cover_event(
+        ctx,
+        event_ref=body.event_ref,
+        purpose=body.purpose,
+        jurisdiction=body.jurisdiction,
+        quantity=quantity,
+    )
     ctx.state.put(
         Table.RETIREMENT,
         rid,
@@ -81,6 +90,7 @@ def retire(body: Retire, ctx: Context) -> Event:
             time_ms=ctx.time_ms,
         ),
     )
-    return Event(
-        "retire", ctx.index, {"retirement": rid, "quantity": quantity, "lots": lots_json(lots)}
-    )
+    data = {"retirement": rid, "quantity": quantity, "lots": lots_json(lots)}
+    if event is not None:
+        data["event"] = event
+    return Event("retire", ctx.index, data)

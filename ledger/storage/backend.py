@@ -8,14 +8,14 @@ from a whole group of entries are written with one executemany per table and sta
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
 
 from ledger.records import Holding, Range
-from ledger.state import Change, Table
+from ledger.state import ROWS, Change, Table
 from ledger.storage import schema
 from ledger.storage.rows import MAPPINGS
 
@@ -54,6 +54,26 @@ class DatabaseBackend:
             f"SELECT vintage_start, vintage_end, id FROM batches WHERE project = {mark} "
             "ORDER BY vintage_start"
         )
+        self._sql[Table.BALANCE] = f"SELECT held FROM account_balances WHERE account = {mark}"
+        self._sql[Table.EVIDENCE] = f"SELECT idx FROM personal_reductions WHERE digest = {mark}"
+        self._sql[Table.POINTS] = (
+            f"SELECT points FROM points_balances WHERE account = {mark} AND issuer = {mark}"
+        )
+        self._sql[Table.CONTRIBUTIONS] = (
+            "SELECT account, quantity FROM aggregation_contributions "
+            f"WHERE aggregation = {mark} ORDER BY position"
+        )
+        # load_many: (SELECT of the key column and the value columns, key column name)
+        self._many: dict[Table, tuple[str, str]] = {
+            Table.BALANCE: ("SELECT account, held FROM account_balances", "account"),
+            Table.EVIDENCE: ("SELECT digest, idx FROM personal_reductions", "digest"),
+        }
+        for table in (Table.ACCOUNT, Table.METHODOLOGY):
+            sql_table = MAPPINGS[table].table
+            (key_column,) = [c.name for c in sql_table.primary_key]
+            names = ", ".join(self._columns[table])
+            self._many[table] = (f"SELECT {key_column}, {names} FROM {sql_table.name}", key_column)
+        self._mark = mark
 
     def load(self, table: Table, key: Any) -> Any:
         conn = self.connection
@@ -62,7 +82,7 @@ class DatabaseBackend:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(self._sql[table], key if isinstance(key, tuple) else (key,))
-            if table in (Table.HELD, Table.PROJECT_PERIODS):
+            if table in (Table.HELD, Table.PROJECT_PERIODS, Table.CONTRIBUTIONS):
                 rows = cursor.fetchall()
                 return tuple(tuple(r) for r in rows) or None
             row = cursor.fetchone()
@@ -76,6 +96,43 @@ class DatabaseBackend:
             return frozenset(row[0].split())
         return row[0]
 
+    def load_many(self, table: Table, keys: Sequence[Any]) -> dict[Any, Any]:
+        """The records of ``keys`` that exist: one query per ``MANY_CHUNK`` keys for the tables
+        bulk entries look up (accounts, methodologies, balances, evidence digests)."""
+        if table not in self._many:
+            found = {key: self.load(table, key) for key in keys}
+            return {key: value for key, value in found.items() if value is not None}
+        select, key_column = self._many[table]
+        conn = self.connection
+        if not conn.in_transaction():
+            conn.begin()
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        out: dict[Any, Any] = {}
+        try:
+            for i in range(0, len(keys), MANY_CHUNK):
+                chunk = list(keys[i : i + MANY_CHUNK])
+                marks = ", ".join([self._mark] * len(chunk))
+                cursor.execute(f"{select} WHERE {key_column} IN ({marks})", chunk)
+                for row in cursor.fetchall():
+                    out[_key(row[0])] = self._value(table, row[1:])
+        finally:
+            cursor.close()
+        return out
+
+    def _value(self, table: Table, values: Sequence[Any]) -> Any:
+        if table in MAPPINGS:
+            return MAPPINGS[table].from_row(dict(zip(self._columns[table], values, strict=True)))
+        return values[0]
+
+
+MANY_CHUNK = 5000
+"""Keys per query of ``load_many``: far below SQLite's limit of 32,766 parameters."""
+
+
+def _key(value: Any) -> Any:
+    """A key as the rules use it: binary keys come back as ``bytes`` (not memoryview)."""
+    return bytes(value) if isinstance(value, memoryview) else value
+
 
 def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
     """Write every change of a group; holdings' deletions go before their insertions."""
@@ -84,9 +141,12 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
     deletes: dict[Table, list[dict[str, Any]]] = defaultdict(list)
     holding_deletes: list[dict[str, Any]] = []
     holding_inserts: list[dict[str, Any]] = []
+    bulk: list[tuple[Table, list[dict[str, Any]]]] = []
     for change in changes:
         table, key, before, after = change.table, change.key, change.before, change.after
-        if table is Table.HELD:
+        if key is ROWS:
+            bulk.append((table, after))
+        elif table is Table.HELD:
             _held_diff(key, before or (), after or (), holding_deletes, holding_inserts)
         elif table is Table.HOLDING:
             if before is not None:
@@ -99,6 +159,8 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
         elif table is Table.PROGRAM_ROLES:
             row = {"program": key[0], "participant": key[1], "roles": " ".join(sorted(after))}
             (inserts if before is None else updates)[table].append(row)
+        elif table in _COUNTERS:
+            _counter_change(table, key, before, after, inserts, updates, deletes)
         elif before is None:
             inserts[table].append(MAPPINGS[table].to_row(after))
         elif after is None:
@@ -106,6 +168,9 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
         else:
             updates[table].append(MAPPINGS[table].to_row(after))
 
+    # Bulk rows go first: later changes of the same group may update or delete them.
+    for table, rows in bulk:
+        execute_many(conn, "insert", _ROW_TABLES[table], rows)
     if holding_deletes:
         execute_many(conn, "delete", schema.holdings, holding_deletes)
     if holding_inserts:
@@ -158,7 +223,45 @@ def _sql_table(table: Table) -> Any:
         return schema.nonces
     if table is Table.PROGRAM_ROLES:
         return schema.program_roles
+    if table in _COUNTERS:
+        return _COUNTERS[table]
     return MAPPINGS[table].table
+
+
+_ROW_TABLES: dict[Table, Any] = {
+    Table.HELD: schema.holdings,
+    Table.EVIDENCE: schema.personal_reductions,
+    Table.CONTRIBUTIONS: schema.aggregation_contributions,
+    Table.REVENUE_SHARES: schema.revenue_shares,
+}
+"""Where the rows of ``State.insert_rows`` go."""
+
+_COUNTERS: dict[Table, Any] = {
+    Table.BALANCE: schema.account_balances,
+    Table.POINTS: schema.points_balances,
+}
+"""Integer-valued state stored one row per key: no row while the value is None."""
+
+
+def _counter_change(
+    table: Table,
+    key: Any,
+    before: int | None,
+    after: int | None,
+    inserts: dict[Table, list[dict[str, Any]]],
+    updates: dict[Table, list[dict[str, Any]]],
+    deletes: dict[Table, list[dict[str, Any]]],
+) -> None:
+    if table is Table.BALANCE:
+        row: dict[str, Any] = {"account": key, "held": after}
+    else:
+        row = {"account": key[0], "issuer": key[1], "points": after}
+    if before is None:
+        inserts[table].append(row)
+    elif after is None:
+        deletes[table].append(row)
+    else:
+        updates[table].append(row)
 
 
 def _held_diff(

@@ -16,9 +16,15 @@ from sqlalchemy import Table as SqlTable
 from ledger import canonical
 from ledger.records import (
     Account,
+    Aggregation,
+    BalanceCommitment,
     Batch,
     Cancellation,
+    CompensationCase,
     Correction,
+    Custody,
+    EmissionLine,
+    EventRecord,
     Holding,
     KeyRecord,
     Lot,
@@ -27,7 +33,9 @@ from ledger.records import (
     Pledge,
     Program,
     Project,
+    Redemption,
     Retirement,
+    RevenueDistribution,
     Transfer,
 )
 from ledger.state import Table
@@ -51,6 +59,10 @@ def _json_out(value: Any) -> str:
 
 def _params_in(text: str) -> tuple[dict[str, Any], ...]:
     return tuple(orjson.loads(text))
+
+
+def _emissions_in(text: str) -> tuple[tuple[str, str, int], ...]:
+    return tuple((str(st), str(src), int(grams)) for st, src, grams in orjson.loads(text))
 
 
 def _roles_out(roles: frozenset[str]) -> str:
@@ -121,5 +133,17 @@ MAPPINGS: dict[Table, Mapping_] = {
     Table.TRANSFER: Mapping_(schema.transfers, Transfer, _LOTS, _LOTS_IN),
     Table.CORRECTION: Mapping_(
         schema.corrections, Correction, {"details": _json_out}, {"details": orjson.loads}
+    ),
+    Table.EVENT: Mapping_(
+        schema.events, EventRecord, {"emissions": _json_out}, {"emissions": _emissions_in}
+    ),
+    Table.EVENT_EMISSION: Mapping_(schema.event_emissions, EmissionLine, {}, {}),
+    Table.CASE: Mapping_(schema.compensation_cases, CompensationCase, {}, {}),
+    Table.CUSTODY: Mapping_(schema.custody_totals, Custody, {}, {}),
+    Table.REDEMPTION: Mapping_(schema.redemptions, Redemption, _LOTS, _LOTS_IN),
+    Table.AGGREGATION: Mapping_(schema.aggregations, Aggregation, {}, {}),
+    Table.REVENUE: Mapping_(schema.revenue_distributions, RevenueDistribution, {}, {}),
+    Table.BALANCE_COMMITMENT: Mapping_(
+        schema.balance_commitments, BalanceCommitment, {}, {"root": bytes}
     ),
 }

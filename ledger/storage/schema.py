@@ -325,3 +325,332 @@ corrections = Table(
     Column("details", Text, nullable=False, comment="JSON details"),
     comment="Compensating corrections.",
 )
+
+# -- Tables of the HTTP service, not of the log: no replay reproduces them (NOT_REPLAYED). ----
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(255), primary_key=True, comment="the client's Idempotency-Key header"),
+    Column(
+        "fingerprint",
+        LargeBinary(32),
+        nullable=False,
+        comment="SHA-256 of the request's method, path and body",
+    ),
+    Column("status", Integer, nullable=False, comment="HTTP status of the original response"),
+    Column("content_type", String(100), nullable=False, comment="its media type"),
+    Column("body", LargeBinary, nullable=False, comment="its body bytes, returned on a retry"),
+    Column("created_ms", BigInteger, nullable=False, comment="when it was committed, Unix ms"),
+    comment="Responses to write requests that carried an Idempotency-Key, committed with "
+    "their entries.",
+)
+
+checkpoint_cosignatures = Table(
+    "checkpoint_cosignatures",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False, comment="checkpoint size"),
+    Column("witness", String(255), primary_key=True, comment="witness key name"),
+    Column("key_hash", LargeBinary(4), primary_key=True, comment="the line's 4-byte key hash"),
+    Column("timestamp", BigInteger, nullable=False, comment="cosignature time, Unix seconds"),
+    Column("line", Text, nullable=False, comment="the signature line, as served with the note"),
+    comment="Witness cosignatures (C2SP tlog-cosignature) verified for a sealed checkpoint.",
+)
+
+NOT_REPLAYED = frozenset({idempotency_keys.name, checkpoint_cosignatures.name})
+"""Tables of the HTTP service: written beside the log, never derived from it by a replay."""
+
+# -- Carbon-neutral events and ecological-damage compensation cases (state, replayed). -------
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(64), primary_key=True, comment="EVT-<log index of registration>"),
+    Column("idx", BigInteger, nullable=False, comment="log index of registration"),
+    _id("organiser", "organising participant (the registering signer)", nullable=False),
+    Column("name", String(500), nullable=False, comment="event name"),
+    Column("start_date", String(10), nullable=False, comment="first day, YYYY-MM-DD"),
+    Column("end_date", String(10), nullable=False, comment="last day, YYYY-MM-DD"),
+    Column("place", String(500), nullable=False, comment="venue and city"),
+    Column("jurisdiction", String(8), nullable=False, comment="ISO 3166-2 region"),
+    _id("verifier", "participant that verified the emissions inventory, if any"),
+    Column("report_digest", String(64), comment="SHA-256 of the inventory's verification report"),
+    Column(
+        "emissions",
+        Text,
+        nullable=False,
+        comment="JSON [[stage, source, grams], ...]: current totals after every amendment",
+    ),
+    Column("emitted", BigInteger, nullable=False, comment="grams CO2e emitted, all stages"),
+    Column("covered", BigInteger, nullable=False, comment="grams retired toward the event"),
+    Column("lines", Integer, nullable=False, comment="emission lines recorded so far"),
+    Column("neutral_at", BigInteger, comment="log index that made covered >= emitted, or null"),
+    Column("amended_at", BigInteger, comment="log index of the latest amendment, or null"),
+    CheckConstraint("emitted > 0 AND covered >= 0", name="events_amounts"),
+    comment="Events made carbon neutral by retirements (purpose event_neutrality, event_ref = id).",
+)
+Index("events_organiser", events.c.organiser)
+
+event_emissions = Table(
+    "event_emissions",
+    metadata,
+    Column("event", String(64), primary_key=True, comment="event id"),
+    Column("line", Integer, primary_key=True, autoincrement=False, comment="line number, from 0"),
+    Column("idx", BigInteger, nullable=False, comment="log index of the entry that added it"),
+    Column("stage", String(16), nullable=False, comment="preparation, hosting or closing"),
+    Column("source", String(32), nullable=False, comment="emission source"),
+    Column("grams", BigInteger, nullable=False, comment="grams; an amendment's signed change"),
+    Column("basis", Text, nullable=False, comment="calculation basis (activity data, factor)"),
+    Column("reason", Text, comment="why an amendment was made; null at registration"),
+    comment="Append-only emission inventory lines of events: registration and amendments.",
+)
+
+compensation_cases = Table(
+    "compensation_cases",
+    metadata,
+    Column("case_number", String(500), primary_key=True, comment="the authority's case number"),
+    Column("idx", BigInteger, nullable=False, comment="log index of registration"),
+    _id("authority", "registering authority; co-signs each cancellation", nullable=False),
+    _id("liable_party", "participant that must cancel credits", nullable=False),
+    Column("damage_fen", BigInteger, nullable=False, comment="appraised damage in fen"),
+    Column("decision_digest", String(64), nullable=False, comment="SHA-256 of the decision"),
+    Column("required", BigInteger, nullable=False, comment="grams CO2e to cancel"),
+    Column("cancelled", BigInteger, nullable=False, comment="grams cancelled against the case"),
+    Column("status", String(16), nullable=False, comment="open or closed"),
+    Column("jurisdiction", String(8), nullable=False, comment="ISO 3166-2 region"),
+    Column("closed_at", BigInteger, comment="log index of the cancellation that satisfied it"),
+    Column("note", Text, comment="note"),
+    CheckConstraint("required > 0 AND cancelled >= 0", name="compensation_cases_amounts"),
+    CheckConstraint(
+        "(status = 'closed') = (cancelled >= required)", name="compensation_cases_closed"
+    ),
+    comment="Ecological-damage cases settled by cancelling credits (alternative repair).",
+)
+Index("compensation_cases_liable", compensation_cases.c.liable_party)
+
+# -- Personal carbon accounts kept by platforms (state, replayed). ----------------------------
+account_balances = Table(
+    "account_balances",
+    metadata,
+    _id("account", "account id", primary_key=True),
+    Column("held", BigInteger, nullable=False, comment="grams in its holdings of status held"),
+    CheckConstraint("held >= 0", name="account_balances_non_negative"),
+    comment="Each account's held grams, kept in step with holdings (one row once it held any).",
+)
+
+custody_totals = Table(
+    "custody_totals",
+    metadata,
+    _id("platform", "custodian platform", primary_key=True),
+    Column("accounts", BigInteger, nullable=False, comment="personal accounts in its custody"),
+    Column("held", BigInteger, nullable=False, comment="grams those accounts hold"),
+    CheckConstraint("accounts >= 0 AND held >= 0", name="custody_totals_non_negative"),
+    comment="What each platform keeps in custody: checked against its balance commitments.",
+)
+
+personal_reductions = Table(
+    "personal_reductions",
+    metadata,
+    Column(
+        "digest",
+        LargeBinary(32),
+        primary_key=True,
+        comment="SHA-256 of the measurement evidence: a reduction is recorded once, ever",
+    ),
+    Column("idx", BigInteger, nullable=False, comment="log index of the bulk entry"),
+    Column("position", Integer, nullable=False, comment="row number in the entry, from 0"),
+    _id("account", "personal account credited", nullable=False),
+    _id("batch", "batch issued by the entry", nullable=False),
+    Column("serial_start", BigInteger, nullable=False, comment="first serial of this record"),
+    Column("quantity", BigInteger, nullable=False, comment="grams"),
+    Column("scenario", String(64), nullable=False, comment="scenario, e.g. metro_ride"),
+    Column("time_ms", BigInteger, nullable=False, comment="when the reduction happened, Unix ms"),
+    CheckConstraint("quantity > 0", name="personal_reductions_positive"),
+    comment="Personal reduction records of bulk entries, one per row, by evidence digest.",
+)
+Index("personal_reductions_account", personal_reductions.c.account)
+
+points_balances = Table(
+    "points_balances",
+    metadata,
+    _id("account", "account the points belong to", primary_key=True),
+    _id("issuer", "platform or merchant whose points they are", primary_key=True),
+    Column("points", BigInteger, nullable=False, comment="points; never grams, never tonnes"),
+    CheckConstraint("points >= 0", name="points_balances_non_negative"),
+    comment="The points ledger, apart from reductions: a point balance never counts as a tonne.",
+)
+
+redemptions = Table(
+    "redemptions",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False, comment="log index"),
+    _id("account", "personal account redeeming", nullable=False),
+    _id("to_account", "account receiving the reductions", nullable=False),
+    _id("issuer", "participant awarding the points or gift", nullable=False),
+    Column("lots", Text, nullable=False, comment="JSON batches and serial ranges"),
+    Column("quantity", BigInteger, nullable=False, comment="grams redeemed"),
+    Column("reward", String(16), nullable=False, comment="points or gift"),
+    Column("points_per_tonne", BigInteger, comment="conversion rate, points per tonne"),
+    Column("points", BigInteger, nullable=False, comment="points awarded (0 for a gift)"),
+    Column("gift_ref", String(500), comment="gift reference"),
+    Column("gift_value_fen", BigInteger, comment="gift value in fen"),
+    Column("time_ms", BigInteger, nullable=False, comment="sequencing time"),
+    comment="Redemptions of personal reductions for points or gifts.",
+)
+Index("redemptions_account", redemptions.c.account)
+
+aggregations = Table(
+    "aggregations",
+    metadata,
+    Column("id", String(64), primary_key=True, comment="AGG-<log index>"),
+    Column("idx", BigInteger, nullable=False, comment="log index"),
+    _id("platform", "aggregating platform", nullable=False),
+    _id("account", "lot account holding the pooled credits", nullable=False),
+    Column("quantity", BigInteger, nullable=False, comment="grams pooled"),
+    Column("contributors", Integer, nullable=False, comment="personal accounts contributing"),
+    Column("sold", BigInteger, nullable=False, comment="grams of sales with revenue shared"),
+    Column("time_ms", BigInteger, nullable=False, comment="sequencing time"),
+    CheckConstraint("sold >= 0 AND sold <= quantity", name="aggregations_sold"),
+    comment="Personal reductions pooled with consent into a tradable lot.",
+)
+
+aggregation_contributions = Table(
+    "aggregation_contributions",
+    metadata,
+    Column("aggregation", String(64), primary_key=True, comment="AGG-<log index>"),
+    Column("position", Integer, primary_key=True, autoincrement=False, comment="order, from 0"),
+    _id("account", "contributing personal account", nullable=False),
+    Column("quantity", BigInteger, nullable=False, comment="grams contributed"),
+    Column("consent_ref", String(500), nullable=False, comment="the person's consent reference"),
+    Column("lots", Text, nullable=False, comment="JSON batches and serial ranges"),
+    comment="Each person's contribution to an aggregated lot.",
+)
+Index("aggregation_contributions_account", aggregation_contributions.c.account)
+
+revenue_distributions = Table(
+    "revenue_distributions",
+    metadata,
+    Column("sale", BigInteger, primary_key=True, autoincrement=False, comment="transfer index"),
+    Column("idx", BigInteger, nullable=False, comment="log index of the revenue share entry"),
+    Column("aggregation", String(64), nullable=False, comment="AGG-<log index>"),
+    Column("quantity", BigInteger, nullable=False, comment="grams sold"),
+    Column("price_fen_per_tonne", BigInteger, nullable=False, comment="sale price"),
+    Column("revenue_fen", BigInteger, nullable=False, comment="grams x price, in fen"),
+    Column("share_bps", Integer, nullable=False, comment="basis points passed to persons"),
+    Column("persons_fen", BigInteger, nullable=False, comment="fen shared among contributors"),
+    Column("platform_fen", BigInteger, nullable=False, comment="fen kept by the platform"),
+    CheckConstraint("persons_fen + platform_fen = revenue_fen", name="revenue_distributions_sum"),
+    comment="Revenue of each sale from an aggregated lot and how it was shared.",
+)
+
+revenue_shares = Table(
+    "revenue_shares",
+    metadata,
+    Column("sale", BigInteger, primary_key=True, autoincrement=False, comment="transfer index"),
+    Column(
+        "position", Integer, primary_key=True, autoincrement=False, comment="contribution order"
+    ),
+    _id("account", "contributing personal account", nullable=False),
+    Column("aggregation", String(64), nullable=False, comment="AGG-<log index>"),
+    Column("fen", BigInteger, nullable=False, comment="the person's share, in fen"),
+    comment="Each contributor's share of a sale's revenue.",
+)
+Index("revenue_shares_account", revenue_shares.c.account)
+
+balance_commitments = Table(
+    "balance_commitments",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False, comment="log index"),
+    _id("platform", "committing platform", nullable=False),
+    Column("root", LargeBinary(32), nullable=False, comment="Merkle sum tree root hash"),
+    Column("total", BigInteger, nullable=False, comment="root sum: grams in custody"),
+    Column("leaves", BigInteger, nullable=False, comment="accounts in the tree"),
+    Column("time_ms", BigInteger, nullable=False, comment="sequencing time"),
+    comment="Platforms' signed commitments to their personal balances as of log size idx.",
+)
+Index("balance_commitments_platform", balance_commitments.c.platform, balance_commitments.c.idx)
+
+# -- The sum trees behind balance commitments: built off the log, so NOT_REPLAYED. -----------
+balance_trees = Table(
+    "balance_trees",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False, comment="tree number"),
+    Column("root", LargeBinary(32), nullable=False, unique=True, comment="root hash"),
+    _id("platform", "platform whose balances these are", nullable=False),
+    Column("size", BigInteger, nullable=False, comment="log size the balances are as of"),
+    Column("leaves", BigInteger, nullable=False, comment="accounts"),
+    Column("total", BigInteger, nullable=False, comment="root sum, grams"),
+    Column("seed", LargeBinary(32), nullable=False, comment="secret seed of the leaves' salts"),
+    Column("created_ms", BigInteger, nullable=False, comment="when it was built, Unix ms"),
+    comment="Merkle sum trees over a platform's balances, kept to serve personal proofs.",
+)
+
+balance_tree_leaves = Table(
+    "balance_tree_leaves",
+    metadata,
+    Column("tree", BigInteger, primary_key=True, autoincrement=False, comment="tree number"),
+    Column("position", BigInteger, primary_key=True, autoincrement=False, comment="leaf index"),
+    _id("account", "personal account", nullable=False),
+    Column("balance", BigInteger, nullable=False, comment="grams held as of the tree's size"),
+    comment="The leaves of each sum tree, in tree order (salts derive from the tree's seed).",
+)
+Index(
+    "balance_tree_leaves_account",
+    balance_tree_leaves.c.tree,
+    balance_tree_leaves.c.account,
+    unique=True,
+)
+
+balance_tree_nodes = Table(
+    "balance_tree_nodes",
+    metadata,
+    Column("tree", BigInteger, primary_key=True, autoincrement=False, comment="tree number"),
+    Column("level", Integer, primary_key=True, autoincrement=False, comment="height; 0 = leaf"),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False, comment="index in level"),
+    Column("hash", LargeBinary(32), nullable=False, comment="node hash"),
+    Column("sum", BigInteger, nullable=False, comment="grams under the node"),
+    comment="Sum tree nodes from level 4 up; lower levels are recomputed from 16 leaves.",
+)
+
+NOT_REPLAYED = NOT_REPLAYED | {
+    balance_trees.name,
+    balance_tree_leaves.name,
+    balance_tree_nodes.name,
+}
+
+# -- Public anchoring of checkpoints on an EVM chain: receipts, not derived from the log. ------
+anchors = Table(
+    "anchors",
+    metadata,
+    Column(
+        "chain_id", BigInteger, primary_key=True, autoincrement=False, comment="EIP-155 chain id"
+    ),
+    Column("contract", String(42), primary_key=True, comment="CheckpointAnchor address (EIP-55)"),
+    Column("tx_hash", LargeBinary(32), primary_key=True, comment="the anchoring transaction"),
+    Column("size", BigInteger, nullable=False, comment="tree size of the checkpoint submitted"),
+    Column("root", LargeBinary(32), nullable=False, comment="the ledger's signed root at size"),
+    Column(
+        "status",
+        String(16),
+        nullable=False,
+        comment="anchored; split_view (the chain holds another root for size); orphaned (the "
+        "chain no longer holds the transaction)",
+    ),
+    Column(
+        "chain_root",
+        LargeBinary(32),
+        nullable=False,
+        comment="root the contract holds for size: root itself, or the conflicting one",
+    ),
+    Column("block_number", BigInteger, nullable=False, comment="block of the transaction"),
+    Column("block_time", BigInteger, nullable=False, comment="its timestamp, Unix seconds"),
+    Column("recorded_ms", BigInteger, nullable=False, comment="when recorded (final), Unix ms"),
+    CheckConstraint(
+        "(status IN ('anchored', 'orphaned') AND chain_root = root) "
+        "OR (status = 'split_view' AND chain_root <> root)",
+        name="anchors_status",
+    ),
+    comment="Receipts of checkpoints anchored on a chain, written once final; split views kept "
+    "as evidence.",
+)
+Index("anchors_size", anchors.c.size)
+
+NOT_REPLAYED = NOT_REPLAYED | {anchors.name}

@@ -1,0 +1,1 @@
+"""The ledger's processes: the sequencer, followers, witnesses (and their clients)."""

@@ -1,0 +1,378 @@
+"""The sequencer's single writer: one thread owns the ledger and commits submissions in groups.
+
+HTTP handlers hand a ``Submission`` (one entry, or a bulk request's entries) to ``submit`` and
+await its ``Reply``. The writer thread takes whatever submissions are waiting, up to about
+``max_group`` entries, and applies them with ONE ``Ledger.submit``: one transaction, one fsync,
+for every request of the group (group commit). Each submission's reply is rendered and, when it
+carries an idempotency key and appended anything, stored in that same transaction; replies are
+released only after the commit, so an acknowledged entry is durable.
+
+Idempotency keys are checked here, on the only thread that stores them, so two concurrent
+requests with one key cannot both be applied: a key already stored returns its stored reply
+(the same request) or ``idempotency_key_reused`` (another request); a key repeated within one
+group follows the first request with it.
+
+Checkpoints are sealed by count (the ledger's ``seal_every``) and by time: ``seal_ms`` after
+the first unsealed entry, the thread seals a partial batch even if nothing else arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
+
+from ledger.errors import LedgerError, RuleViolation
+from ledger.log import Accepted, Ledger, Outcome, Rejected
+from ledger.storage import idempotency
+from ledger.storage.idempotency import StoredResponse
+
+log = logging.getLogger(__name__)
+
+MAX_WAITING = 20_000
+"""Submissions waiting for the writer before new ones are refused (``writer_busy``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An HTTP response as bytes; ``replayed`` when it is a stored reply to an earlier request."""
+
+    status: int
+    content_type: str
+    body: bytes
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Submission:
+    """Entries from one request, applied in order in one group, and how to render the reply."""
+
+    raws: Sequence[bytes]
+    render: Callable[[Sequence[Outcome]], Reply]
+    key: str | None = None
+    fingerprint: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupReport:
+    """What one group commit did, for metrics."""
+
+    entries: int
+    appended: int
+    duplicates: int
+    rejected: Counter[str]
+    sealed: int
+
+
+Result = Reply | LedgerError
+
+
+@dataclass(eq=False)
+class _Waiting:
+    submission: Submission
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Result]
+    result: Result | None = field(default=None)
+
+
+_STOP = object()
+
+
+class GroupWriter:
+    """The one thread that writes the ledger; ``submit`` is called from the event loop."""
+
+    def __init__(
+        self,
+        open_ledger: Callable[[], Ledger],
+        *,
+        seal_ms: int = 1000,
+        max_group: int = 5000,
+        on_group: Callable[[GroupReport], None] | None = None,
+    ) -> None:
+        self._open = open_ledger
+        self._seal_ms = seal_ms
+        self._max_group = max_group
+        self._on_group = on_group
+        self._queue: queue.Queue[_Waiting | object] = queue.Queue(MAX_WAITING)
+        self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._ledger: Ledger | None = None
+        self._stopping = False
+
+    # -- the event loop's side -----------------------------------------------------------------
+    def start(self, timeout: float = 120) -> None:
+        """Open the ledger on the writer thread; raise what opening it raised."""
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuleViolation("the writer did not open the ledger in time", code="writer_failed")
+        if self._failure is not None:
+            raise self._failure
+
+    @property
+    def alive(self) -> bool:
+        return self._ledger is not None and self._thread.is_alive() and not self._stopping
+
+    @property
+    def size(self) -> int:
+        """Entries in the log, as the writer last committed them."""
+        return 0 if self._ledger is None else self._ledger.size
+
+    async def submit(self, submission: Submission) -> Reply:
+        """Queue ``submission`` for the next group and wait until it is durable; its reply.
+
+        Raises the LedgerError that refused the whole request (``idempotency_key_reused``,
+        ``writer_unavailable``, ``writer_busy``, ``writer_failed``).
+        """
+        if not self.alive:
+            raise RuleViolation("the writer is not running", code="writer_unavailable")
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(submission, loop, loop.create_future())
+        try:
+            self._queue.put_nowait(waiting)
+        except queue.Full as exc:
+            raise RuleViolation("too many submissions are waiting", code="writer_busy") from exc
+        result = await waiting.future
+        if isinstance(result, LedgerError):
+            raise result
+        return result
+
+    def stop(self, timeout: float = 30) -> None:
+        """Finish the submissions already queued, seal what is unsealed, close the ledger."""
+        if self._stopping:
+            return
+        self._stopping = True
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+
+    # -- the writer thread -----------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            ledger = self._open()
+        except BaseException as exc:
+            self._failure = exc
+            self._ready.set()
+            return
+        self._ledger = ledger
+        self._ready.set()
+        try:
+            self._loop(ledger)
+        except BaseException:
+            log.exception("the ledger writer stopped")
+        finally:
+            self._stopping = True
+            self._fail_waiting()
+            if self._ledger is not None:
+                self._seal(self._ledger)
+                self._ledger.close()
+
+    def _loop(self, ledger: Ledger) -> None:
+        unsealed_since = None if ledger.size == ledger.sealed_size else time.monotonic()
+        while True:
+            timeout = None
+            if unsealed_since is not None and self._seal_ms > 0:
+                timeout = max(0.0, unsealed_since + self._seal_ms / 1000 - time.monotonic())
+            try:
+                first = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                self._seal(ledger)
+                unsealed_since = None
+                continue
+            if first is _STOP:
+                return
+            assert isinstance(first, _Waiting)
+            group, stop = self._gather(first)
+            ledger = self._commit(ledger, group)
+            if ledger.size == ledger.sealed_size:
+                unsealed_since = None
+            elif unsealed_since is None:
+                unsealed_since = time.monotonic()
+            if stop:
+                return
+
+    def _gather(self, first: _Waiting) -> tuple[list[_Waiting], bool]:
+        """``first`` and the submissions waiting behind it, up to about ``max_group`` entries."""
+        group, count = [first], len(first.submission.raws)
+        while count < self._max_group:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP:
+                return group, True
+            assert isinstance(item, _Waiting)
+            group.append(item)
+            count += len(item.submission.raws)
+        return group, False
+
+    def _commit(self, ledger: Ledger, group: list[_Waiting]) -> Ledger:
+        """Apply ``group`` in one transaction and release its replies; the ledger to go on with."""
+        try:
+            to_apply, followers = self._resolve_keys(ledger, group)
+            outcomes = self._apply(ledger, to_apply)
+        except BaseException as exc:
+            log.exception("a group commit failed")
+            error = RuleViolation(
+                f"the writer could not commit: {type(exc).__name__}", code="writer_failed"
+            )
+            for waiting in group:
+                if waiting.result is None:
+                    waiting.result = error
+            _release(group)
+            return self._reopen(ledger)
+        for lead, same in followers.items():
+            for waiting in same:
+                waiting.result = _replayed(lead.result)
+        _release(group)
+        if self._on_group is not None:
+            self._on_group(_report(outcomes, ledger))
+        return ledger
+
+    def _resolve_keys(
+        self, ledger: Ledger, group: list[_Waiting]
+    ) -> tuple[list[_Waiting], dict[_Waiting, list[_Waiting]]]:
+        """Answer requests whose key is stored; return those to apply and their followers."""
+        keys = {w.submission.key for w in group if w.submission.key is not None}
+        stored: dict[str, StoredResponse] = {}
+        if keys:
+            with ledger.engine.connect() as conn:
+                stored = idempotency.find(conn, keys)
+        to_apply: list[_Waiting] = []
+        leads: dict[str, _Waiting] = {}
+        followers: dict[_Waiting, list[_Waiting]] = defaultdict(list)
+        for waiting in group:
+            sub = waiting.submission
+            if sub.key is None:
+                to_apply.append(waiting)
+            elif sub.key in stored:
+                found = stored[sub.key]
+                waiting.result = (
+                    Reply(found.status, found.content_type, found.body, replayed=True)
+                    if found.fingerprint == sub.fingerprint
+                    else _key_reused(sub.key)
+                )
+            elif sub.key in leads:
+                lead = leads[sub.key]
+                if lead.submission.fingerprint == sub.fingerprint:
+                    followers[lead].append(waiting)
+                else:
+                    waiting.result = _key_reused(sub.key)
+            else:
+                leads[sub.key] = waiting
+                to_apply.append(waiting)
+        return to_apply, followers
+
+    def _apply(self, ledger: Ledger, to_apply: list[_Waiting]) -> list[Outcome]:
+        raws = [raw for waiting in to_apply for raw in waiting.submission.raws]
+        if not raws:
+            return []
+
+        def before_commit(conn: Connection, outcomes: list[Outcome]) -> None:
+            rows: list[tuple[str, StoredResponse]] = []
+            position = 0
+            for waiting in to_apply:
+                sub = waiting.submission
+                part = outcomes[position : position + len(sub.raws)]
+                position += len(sub.raws)
+                reply = sub.render(part)
+                waiting.result = reply
+                if sub.key is not None and any(isinstance(o, Accepted) for o in part):
+                    stored = StoredResponse(
+                        sub.fingerprint, reply.status, reply.content_type, reply.body
+                    )
+                    rows.append((sub.key, stored))
+            if rows:
+                idempotency.store(conn, rows, int(time.time() * 1000))
+
+        try:
+            return ledger.submit(raws, before_commit=before_commit)
+        except BaseException:
+            for waiting in to_apply:
+                waiting.result = None  # rendered for a group that was rolled back
+            raise
+
+    def _seal(self, ledger: Ledger) -> None:
+        try:
+            if ledger.seal() is not None and self._on_group is not None:
+                self._on_group(GroupReport(0, 0, 0, Counter(), 1))
+        except Exception:
+            log.exception("sealing a checkpoint failed")
+
+    def _reopen(self, ledger: Ledger) -> Ledger:
+        """A fresh ledger after a failed commit (its connection may be broken)."""
+        try:
+            ledger.close()
+        except Exception:
+            log.exception("closing the ledger after a failed commit failed")
+        self._ledger = None
+        self._ledger = self._open()
+        return self._ledger
+
+    def _fail_waiting(self) -> None:
+        error = RuleViolation("the writer stopped", code="writer_unavailable")
+        pending: list[_Waiting] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, _Waiting):
+                item.result = error
+                pending.append(item)
+        _release(pending)
+
+
+def _key_reused(key: str) -> LedgerError:
+    return RuleViolation(
+        f"idempotency key {key!r} was used for another request", code="idempotency_key_reused"
+    )
+
+
+def _replayed(result: Result | None) -> Result:
+    if isinstance(result, Reply):
+        return Reply(result.status, result.content_type, result.body, replayed=True)
+    if result is None:
+        return RuleViolation("the request with this key was not applied", code="writer_failed")
+    return result
+
+
+def _release(group: Sequence[_Waiting]) -> None:
+    """Hand each result to its event loop: one wake-up per loop, not per request."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Waiting]] = defaultdict(list)
+    for waiting in group:
+        by_loop[waiting.loop].append(waiting)
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(_set_results, items)
+
+
+def _set_results(items: list[_Waiting]) -> None:
+    for waiting in items:
+        if not waiting.future.done():
+            result = waiting.result
+            if result is None:
+                result = RuleViolation("no reply was rendered", code="writer_failed")
+            waiting.future.set_result(result)
+
+
+def _report(outcomes: Sequence[Outcome], ledger: Ledger) -> GroupReport:
+    appended = duplicates = 0
+    rejected: Counter[str] = Counter()
+    for outcome in outcomes:
+        if isinstance(outcome, Rejected):
+            rejected[outcome.error.code] += 1
+        elif outcome.duplicate:
+            duplicates += 1
+        else:
+            appended += 1
+    sealed = 1 if appended and ledger.sealed_size == ledger.size else 0
+    return GroupReport(len(outcomes), appended, duplicates, rejected, sealed)
