@@ -23,6 +23,7 @@ from api.forwarding import Forwarder
 from api.metrics import LatencyMiddleware, Metrics
 from api.routes import (
     accounts,
+    anchors,
     batches,
     cancellations,
     entries,
@@ -66,6 +67,7 @@ ROUTERS = (
     cancellations.router,
     pledges.router,
     trades.router,
+    anchors.router,
     service.router,
 )
 

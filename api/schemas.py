@@ -351,3 +351,20 @@ class Readiness(Schema):
     database: bool
     writer: bool
     size: int | None = Field(description="the log's size, when the database answered")
+
+
+# -- public anchoring -------------------------------------------------------------------------
+class AnchorOut(Schema):
+    """A receipt of a checkpoint anchored on an EVM chain (``carbonledger prove entry`` checks
+    it against the chain)."""
+
+    size: int = Field(description="tree size of the checkpoint anchored")
+    root: Hex = Field(description="the log's signed root at that size")
+    status: str = Field(description="anchored, split_view (evidence) or orphaned")
+    chain_id: int
+    contract: str = Field(description="CheckpointAnchor address (EIP-55)")
+    tx_hash: Hex = Field(description="the anchoring transaction")
+    block_number: int
+    block_time: int = Field(description="the block's timestamp, Unix seconds")
+    chain_root: Hex = Field(description="the root the contract holds for that size")
+    recorded_ms: int = Field(description="when the receipt was recorded as final, Unix ms")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -21,12 +22,14 @@ from typing import Any, Literal, TypeVar
 
 import requests
 from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
     ProviderConnectionError,
     TimeExhausted,
+    TransactionNotFound,
     Web3RPCError,
 )
 from web3.logs import DISCARD
@@ -42,6 +45,7 @@ __all__ = [
     "AnchorClient",
     "AnchorReceipt",
     "AnchorStatus",
+    "AnchorTransaction",
     "AnchoredCheckpoint",
     "LogInfo",
     "load_artefact",
@@ -54,6 +58,7 @@ AnchorStatus = Literal["anchored", "duplicate", "split_view"]
 conflict (``SplitViewDetected``)."""
 
 _HASH_SIZE = 32
+_ZERO_ADDRESS = "0x" + "00" * 20
 _UINT64_MAX = 2**64 - 1
 _T = TypeVar("_T")
 
@@ -104,6 +109,24 @@ class AnchoredCheckpoint:
 
 
 @dataclass(frozen=True)
+class AnchorTransaction:
+    """A mined transaction to the anchor contract, as the chain holds it now.
+
+    ``anchored`` lists the (log id, size, root) of its ``CheckpointAnchored`` events and
+    ``split_views`` the (log id, size, anchored root, conflicting root) of its
+    ``SplitViewDetected`` events, both emitted by this client's contract only.
+    """
+
+    tx_hash: bytes
+    block_number: int
+    block_time: int
+    succeeded: bool
+    to: str | None
+    anchored: tuple[tuple[bytes, int, bytes], ...]
+    split_views: tuple[tuple[bytes, int, bytes, bytes], ...]
+
+
+@dataclass(frozen=True)
 class LogInfo:
     """Registration and counters of one log in the contract."""
 
@@ -151,14 +174,19 @@ class AnchorClient:
 
     @classmethod
     def connect_rpc(
-        cls, url: str, private_key: bytes | str, *, timeout: float = 30.0
+        cls, url: str, private_key: bytes | str | None, *, timeout: float = 30.0
     ) -> AnchorClient:
         """A JSON-RPC node at ``url``, sending transactions signed with ``private_key``.
 
+        With no key the client only reads (what a regulator checking an anchor needs); a
+        transaction it tried to send would come from the zero address and be refused.
         Raises ``AnchorUnavailable`` if the node does not answer.
         """
         w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
-        client = cls(w3, Signer.from_key(private_key), timeout=timeout)
+        signer = (
+            Signer.unlocked(_ZERO_ADDRESS) if private_key is None else Signer.from_key(private_key)
+        )
+        client = cls(w3, signer, timeout=timeout)
         client.chain_id  # noqa: B018 - fail now, not at the first anchor, if the node is down
         return client
 
@@ -331,6 +359,100 @@ class AnchorClient:
         if bytes(root) == bytes(_HASH_SIZE):
             return None
         return AnchoredCheckpoint(size, bytes(root), int(block), int(timestamp))
+
+    def find_anchor(self, origin: str, size: int) -> AnchorTransaction | None:
+        """The transaction that anchored ``size`` for ``origin`` (found from its
+        ``CheckpointAnchored`` event in the anchoring block); None if the size is not anchored."""
+        onchain = self.checkpoint_at(origin, size)
+        if onchain is None:
+            return None
+        event = self._require_contract().events.CheckpointAnchored()
+        block = onchain.block_number
+        logs = self._rpc(
+            lambda: list(
+                event.get_logs(
+                    argument_filters={"logId": log_id(origin), "size": size},
+                    from_block=block,
+                    to_block=block,
+                )
+            ),
+            "eth_getLogs",
+        )
+        for entry in logs:
+            if bytes(entry["args"]["root"]) == onchain.root:
+                return self.transaction(bytes(entry["transactionHash"]))
+        return None
+
+    def transaction(self, tx_hash: bytes) -> AnchorTransaction | None:
+        """The mined transaction ``tx_hash`` and the anchor events it emitted; None if the chain
+        does not hold it (never sent, still pending, or lost in a reorganisation)."""
+        _check_hash("transaction hash", tx_hash)
+        contract = self._require_contract()
+
+        def fetch() -> TxReceipt | None:
+            try:
+                return self._w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+            except TransactionNotFound:
+                return None
+
+        receipt = self._rpc(fetch, "eth_getTransactionReceipt")
+        if receipt is None or receipt.get("blockNumber") is None:
+            return None
+        ours = [log for log in receipt["logs"] if log["address"] == self.address]
+        scoped: TxReceipt = {**receipt, "logs": ours}
+        anchored = contract.events.CheckpointAnchored().process_receipt(scoped, errors=DISCARD)
+        splits = contract.events.SplitViewDetected().process_receipt(scoped, errors=DISCARD)
+        block_number = int(receipt["blockNumber"])
+        return AnchorTransaction(
+            tx_hash=bytes(receipt["transactionHash"]),
+            block_number=block_number,
+            block_time=self.block_time(block_number),
+            succeeded=receipt["status"] == 1,
+            to=receipt.get("to"),
+            anchored=tuple(
+                (bytes(e["args"]["logId"]), int(e["args"]["size"]), bytes(e["args"]["root"]))
+                for e in anchored
+            ),
+            split_views=tuple(
+                (
+                    bytes(e["args"]["logId"]),
+                    int(e["args"]["size"]),
+                    bytes(e["args"]["anchoredRoot"]),
+                    bytes(e["args"]["conflictingRoot"]),
+                )
+                for e in splits
+            ),
+        )
+
+    def confirm(
+        self, tx_hash: bytes, confirmations: int, *, timeout: float | None = None
+    ) -> AnchorTransaction:
+        """Wait until ``tx_hash`` is ``confirmations`` blocks deep, then read it again.
+
+        Requires ``confirmations >= 0``. Raises ``AnchorUnavailable`` if it is not that deep
+        within ``timeout`` seconds (default: the client's) or the chain no longer holds it.
+        """
+        if confirmations < 0:
+            raise InvalidInput(f"confirmations {confirmations}, want 0 or more")
+        deadline = time.monotonic() + (self._timeout if timeout is None else timeout)
+        while True:
+            found = self.transaction(tx_hash)
+            if found is None:
+                raise AnchorUnavailable(f"transaction {tx_hash.hex()} is not on chain (any more)")
+            head = self._rpc(lambda: int(self._w3.eth.block_number), "eth_blockNumber")
+            if head >= found.block_number + confirmations:
+                return found
+            if time.monotonic() >= deadline:
+                raise AnchorUnavailable(
+                    f"transaction {tx_hash.hex()} is {head - found.block_number} blocks deep "
+                    f"after {timeout or self._timeout} s, want {confirmations}"
+                )
+            time.sleep(0.5)
+
+    def block_time(self, block_number: int) -> int:
+        """Timestamp of block ``block_number``, Unix seconds."""
+        block = self._rpc(lambda: self._w3.eth.get_block(block_number), "eth_getBlockByNumber")
+        return int(block["timestamp"])
 
     # -- inclusion proofs -----------------------------------------------------------------------
 

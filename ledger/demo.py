@@ -9,7 +9,9 @@ compliance offset of 7,609 t bought on the exchange from two PV projects, a pled
 and its release, a 138.25 t event retirement (Beijing CBD Forum style) from personal reductions
 donated through a platform's personal carbon accounts, and a correction. Two refused entries
 show the rules at work. It then seals, proves a retirement's inclusion and the log's
-consistency, and runs the invariant check and the full replay verification.
+consistency, runs the invariant check and the full replay verification, and anchors the final
+checkpoint on the in-process EVM chain (journaled beside the ledger, so that ``carbonledger
+prove entry`` can check any entry against it afterwards).
 
 Case figures (1,019 t, 70,344 CNY, 7,609 t, 138.25 t) are as reported; prices, meter readings,
 emission factors, case numbers and the split between projects are illustrative.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +32,15 @@ from ledger.errors import LedgerError
 from ledger.log import Ledger, Rejected
 from ledger.note import NoteSigner
 from ledger.ops import Event
+from ledger.queries.anchors import AnchorView
 from ledger.storage.engine import make_engine
 from ledger.types import GRAMS_PER_TONNE
 
 ORIGIN = "demo.carbonledger.example/log"
 DEFAULT_DIR = Path("var/demo")
 DB_FILE = "ledger.db"
+CHAIN_JOURNAL = f"{DB_FILE}.evm.jsonl"
+"""The in-process chain's journal: ``node.anchor_chain``'s default beside the database."""
 CASE_NUMBER = "ZS-EDC-2023-001"
 EVENT_REF = "2024 Beijing CBD Forum"
 T = GRAMS_PER_TONNE
@@ -135,6 +140,8 @@ class DemoResult:
     consistency: queries.ConsistencyProof
     problems: list[dict[str, str]]
     verification: dict[str, Any]
+    anchor: AnchorView | None = None
+    """The receipt of the final checkpoint, anchored on the in-process EVM chain."""
 
 
 class _Script:
@@ -198,7 +205,7 @@ class _Script:
 
 def _reset(directory: Path) -> None:
     """Remove what an earlier run created, and nothing else."""
-    for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", "log.key"):
+    for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", "log.key", CHAIN_JOURNAL):
         (directory / name).unlink(missing_ok=True)
     keys = directory / "keys"
     for pid in ("operator", *(p[0] for p in PARTICIPANTS)):
@@ -237,7 +244,16 @@ def run_demo(
         ledger.seal()
     finally:
         ledger.close()
-    return _summarise(url, directory, script, setup_size, event_rid)
+    result = _summarise(url, directory, script, setup_size, event_rid)
+    return replace(result, anchor=_anchor(url, directory / CHAIN_JOURNAL))
+
+
+def _anchor(url: str, journal: Path) -> AnchorView:
+    """Anchor the final checkpoint on the in-process EVM chain, journaled beside the ledger."""
+    from node.anchor_chain import ChainSettings
+    from node.anchoring import anchor_latest
+
+    return anchor_latest(url, ChainSettings(journal=journal)).receipt
 
 
 def _register(s: _Script, operator: Identity, ids: dict[str, Identity]) -> None:

@@ -104,6 +104,7 @@ class Batch:
     pledged: int = 0
     retired: int = 0
     cancelled: int = 0
+    kind: str = "project"  # project (issue) | personal (record_reductions)
 
 
 @dataclass(frozen=True, slots=True)

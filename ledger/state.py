@@ -7,9 +7,9 @@ rolled back exactly, and nothing it touched reaches storage.
 
 Bulk entries write thousands of new records at once: ``insert_rows`` hands rows to storage as
 they are (flushed before every other change) and ``preload`` lets reads see them, each as one
-undo step. Every change of an account's held ranges, and every personal account opened or moved
-to another custodian, also updates that account's balance and its platform's custody total
-(``BALANCE``, ``CUSTODY``), whichever operation made it.
+undo step. Every change of a personal account's held ranges, and every personal account opened
+or moved to another custodian, also updates its platform's custody total (``CUSTODY``: accounts
+and grams), whichever operation made it.
 """
 
 from __future__ import annotations
@@ -66,10 +66,10 @@ class Table(StrEnum):
     CASE = "case"
     ORIGIN = "origin"  # (program, origin_ref) -> batch id; derived from batches
     PROJECT_PERIODS = "project_periods"  # project -> ((start, end, batch), ...); derived
-    # personal carbon accounts; State keeps BALANCE and CUSTODY in step with HELD and ACCOUNT
-    BALANCE = "balance"  # account -> grams held; no row while it is 0
+    # (its batches of kind "project": bulk personal batches are not periods of a project)
+    # personal carbon accounts; State keeps CUSTODY in step with HELD and ACCOUNT
     CUSTODY = "custody"  # platform -> Custody of its personal accounts
-    EVIDENCE = "evidence"  # evidence digest -> log index; derived from personal_reductions
+    EVIDENCE = "evidence"  # evidence digest -> log index; derived from evidence_digests
     POINTS = "points"  # (account, issuer) -> points; never grams
     REDEMPTION = "redemption"
     AGGREGATION = "aggregation"
@@ -77,10 +77,18 @@ class Table(StrEnum):
     REVENUE = "revenue"  # sale index -> RevenueDistribution
     REVENUE_SHARES = "revenue_shares"  # insert-only rows, written with insert_rows
     BALANCE_COMMITMENT = "balance_commitment"
+    PERSONAL_PROJECT = "personal_project"  # project -> True once it has personal batches
+    ACCOUNT_BATCHES = "account_batches"  # account -> batches it holds; read through, not cached
 
 
 DERIVED_TABLES = frozenset(
-    {Table.ORIGIN, Table.PROJECT_PERIODS, Table.EVIDENCE, Table.CONTRIBUTIONS}
+    {
+        Table.ORIGIN,
+        Table.PROJECT_PERIODS,
+        Table.EVIDENCE,
+        Table.CONTRIBUTIONS,
+        Table.PERSONAL_PROJECT,
+    }
 )
 """Lookups kept in step by the rules but stored as part of another table's rows."""
 
@@ -117,7 +125,7 @@ class State:
         self._cache: dict[Table, dict[Any, Any]] = {t: {} for t in Table}
         self._before: dict[Table, dict[Any, Any]] = {t: {} for t in Table}
         self._journal: list[tuple[Table, Any, Any]] = []
-        self._rows: list[tuple[Table, list[dict[str, Any]]]] = []
+        self._rows: list[tuple[Table, list[tuple[Any, ...]]]] = []
         self._cache_limit = cache_limit
 
     # -- generic access -------------------------------------------------------------------
@@ -171,9 +179,10 @@ class State:
                     cached[key] = value
         return found
 
-    def insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        """Write ``rows`` (column -> value) of ``table`` as they are, ahead of every other change
-        of the group: the bulk path for records nothing reads back one by one. One undo step."""
+    def insert_rows(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        """Write ``rows`` of ``table`` (values in the stored table's column order) as they are,
+        ahead of every other change of the group: the bulk path for records nothing reads back
+        one by one. One undo step."""
         self._rows.append((table, rows))
         self._journal.append((table, _BULK, len(self._rows) - 1))
 
@@ -195,38 +204,24 @@ class State:
 
     def credit_new_batch(self, batch: str, ranges: Sequence[tuple[str, int, int]]) -> None:
         """Credit serial ranges of a batch that has no holdings yet, one (account, start, end)
-        per account, in one step: holdings rows, held ranges and balances (bulk issuance)."""
-        self.insert_rows(
-            Table.HELD,
-            [
-                {
-                    "batch": batch,
-                    "serial_start": start,
-                    "serial_end": end,
-                    "account": account,
-                    "status": "held",
-                    "ref": None,
-                }
-                for account, start, end in ranges
-            ],
-        )
+        per account, in one step: holdings rows, held ranges, custody totals (bulk issuance)."""
+        # holdings rows: batch, serial_start, serial_end, account, status, ref
+        rows = [(batch, s, e, account, "held", None) for account, s, e in ranges]
+        self.insert_rows(Table.HELD, rows)
         self.preload(Table.HELD, [((account, batch), ((s, e),)) for account, s, e in ranges])
-        self.get_many(Table.BALANCE, [account for account, _, _ in ranges], cache=True)
         accounts = self.get_many(Table.ACCOUNT, [account for account, _, _ in ranges], cache=True)
         custody: dict[str, int] = {}
         for account, start, end in ranges:
-            self._put_balance(account, end - start)
             found = accounts[account]
             if found is not None and found.kind == "personal" and found.custodian is not None:
                 custody[found.custodian] = custody.get(found.custodian, 0) + end - start
         for platform, grams in custody.items():
             self._put_custody(platform, 0, grams)
 
-    # -- balances and custody totals, kept in step with every change of held ranges ---------
+    # -- custody totals, kept in step with every change of held ranges ----------------------
     def _held_changed(self, account: str, delta: int) -> None:
         if delta == 0:
             return
-        self._put_balance(account, delta)
         found = self.account(account)
         if found is not None and found.kind == "personal" and found.custodian is not None:
             self._put_custody(found.custodian, 0, delta)
@@ -241,10 +236,6 @@ class State:
             held = self.balance(after.id)
             self._put_custody(before.custodian, -1, -held)
             self._put_custody(after.custodian, 1, held)
-
-    def _put_balance(self, account: str, delta: int) -> None:
-        held = self.balance(account) + delta
-        self.put(Table.BALANCE, account, held or None)
 
     def _put_custody(self, platform: str, accounts: int, held: int) -> None:
         found = self.custody(platform)
@@ -395,9 +386,12 @@ class State:
         return value
 
     def balance(self, account: str) -> int:
-        """Grams ``account`` holds (status held), in all batches."""
-        value: int | None = self.get(Table.BALANCE, account)
-        return 0 if value is None else value
+        """Grams ``account`` holds (status held), in all batches: the batches storage knows it
+        holds and those this group touched (a scan of the cache: for rare operations only)."""
+        stored: tuple[str, ...] | None = self._backend.load(Table.ACCOUNT_BATCHES, account)
+        batches = set(stored or ())
+        batches.update(batch for holder, batch in self._cache[Table.HELD] if holder == account)
+        return sum(_grams(self.held(account, batch)) for batch in batches)
 
     def custody(self, platform: str) -> Custody:
         value: Custody | None = self.get(Table.CUSTODY, platform)
@@ -422,6 +416,10 @@ class State:
     def revenue(self, sale: int) -> RevenueDistribution | None:
         value: RevenueDistribution | None = self.get(Table.REVENUE, sale)
         return value
+
+    def personal_project(self, project: str) -> bool:
+        """Whether ``project`` has batches of bulk personal records (then ``issue`` refuses it)."""
+        return bool(self.get(Table.PERSONAL_PROJECT, project))
 
     def balance_commitment(self, index: int) -> BalanceCommitment | None:
         value: BalanceCommitment | None = self.get(Table.BALANCE_COMMITMENT, index)

@@ -113,10 +113,8 @@ async def submit_entry(
             "required": True,
             "content": {
                 media: {
-                    "schema": {
-                        "type": "string",
-                        "description": "One canonical entry per line, '\\n'-separated.",
-                    }
+                    # Free-form bytes: every line is checked on its own, per-line outcomes say.
+                    "schema": {"description": "One canonical entry per line, '\\n'-separated."}
                 }
                 for media in sorted(BULK_TYPES)
             },

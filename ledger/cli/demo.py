@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ledger.cli.anchor import receipt_fields
 from ledger.cli.credits import show_batches, show_retirements
 from ledger.cli.output import JsonOption, command, console, grams, print_json, show_fields
 from ledger.demo import DEFAULT_DIR, run_demo
@@ -68,9 +69,14 @@ def demo(
         f"verify: ok, replayed {verification['entries']} entries from genesis and "
         f"checked {verification['checkpoints_verified']} checkpoints"
     )
+    if result.anchor is not None:
+        show_fields(
+            "Final checkpoint anchored on the in-process EVM chain", receipt_fields(result.anchor)
+        )
     out.print(
         f"\nTry: carbonledger batches --db {result.url}\n"
         f"     carbonledger retirement {result.event_retirement.id} --db {result.url}\n"
         f"     carbonledger prove inclusion {inclusion.index} --db {result.url}\n"
+        f"     carbonledger prove entry {inclusion.index} --db {result.url}\n"
         f"Key files are in {directory / 'keys'}, the log key in {directory / 'log.key'}."
     )

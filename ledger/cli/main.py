@@ -11,13 +11,19 @@ from __future__ import annotations
 import typer
 
 from ledger.cli import (
+    anchor,
+    cases,
+    certificates,
     credits,
     demo,
+    events,
     integrity,
     keys,
     network,
     prove,
+    prove_entry,
     read,
+    reports,
     serve,
     shortcuts,
     write,
@@ -33,6 +39,11 @@ app = typer.Typer(
 
 app.add_typer(keys.app, name="keys")
 app.add_typer(prove.app, name="prove")
+prove.app.command("entry")(prove_entry.entry)
+app.add_typer(events.app, name="event")
+app.add_typer(cases.app, name="case")
+app.add_typer(reports.app, name="report")
+app.add_typer(certificates.app, name="certificate")
 
 _COMMANDS = (
     # creating a ledger and writing to it
@@ -74,10 +85,16 @@ _COMMANDS = (
     ("export", integrity.export),
     ("verify-bundle", integrity.verify_bundle),
     ("verify-proof", integrity.verify_proof),
+    ("verify-certificate", certificates.verify_certificate_command),
     # the network: the sequencer's HTTP API, another organisation's replica, a witness
     ("serve", serve.serve),
     ("follow", network.follow),
     ("witness", network.witness),
+    ("check-evidence", network.check_evidence),
+    # public anchoring of checkpoints on an EVM chain
+    ("anchor", anchor.anchor),
+    ("anchorer", anchor.anchorer),
+    ("anchors", anchor.anchors),
     # quick start
     ("demo", demo.demo),
 )

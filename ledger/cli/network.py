@@ -4,7 +4,8 @@
 replicates a log into its own database, verifying everything, and serves the read API over it
 (``node.follower_app``). Both run until interrupted and log to standard error; every option
 has an environment variable, for service managers. The witness's key is made with
-``carbonledger keys new-witness``.
+``carbonledger keys new-witness``. ``check-evidence`` re-checks an evidence file that either
+of them wrote, from the log's key alone.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.output import DbOption, command
+from ledger.cli.output import DbOption, JsonOption, command, print_json, show_fields
 from ledger.errors import InvalidInput
 
 HostOption = Annotated[
@@ -27,6 +28,7 @@ def _logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll otherwise
 
 
 @command
@@ -161,3 +163,38 @@ def follow(
     )
     _logging()
     serve_follower(config, host, port)
+
+
+@command
+def check_evidence(
+    file: Annotated[
+        Path, typer.Argument(help="An evidence file written by a follower or witness.")
+    ],
+    log_vkey: Annotated[
+        str,
+        typer.Option(
+            "--log-vkey", envvar="CARBONLEDGER_LOG_VKEY", help="The log's checkpoint verifier key."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Check an evidence file from the log's key alone: what it proves, or why it proves nothing.
+
+    Exits 0 when the evidence holds (two roots signed for one size; a signed tree the log could
+    not prove consistent; a record served under a signed checkpoint), 1 when it does not.
+    """
+    from ledger.note import NoteVerifier
+    from node import evidence
+
+    document = evidence.load_evidence(file)
+    finding = evidence.check_evidence(document, NoteVerifier.from_vkey(log_vkey.strip()))
+    data = {
+        "kind": finding.kind,
+        "origin": finding.origin,
+        "sizes": list(finding.sizes),
+        "summary": finding.summary,
+    }
+    if as_json:
+        print_json(data)
+    else:
+        show_fields(f"Evidence holds: {finding.kind}", list(data.items()))

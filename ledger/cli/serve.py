@@ -10,6 +10,7 @@ import typer
 
 from api.settings import WitnessConfig
 from ledger import queries
+from ledger.cli.anchor import start_anchorer
 from ledger.cli.keyfile import load_log_key
 from ledger.cli.output import DbOption, command, open_engine
 from ledger.errors import InvalidInput, RuleViolation
@@ -72,6 +73,15 @@ def serve(
             help="Forward writes to this sequencer instead of holding the writer.",
         ),
     ] = None,
+    anchor: Annotated[
+        bool,
+        typer.Option(
+            "--anchor",
+            envvar=_env("ANCHOR"),
+            help="Also run the anchorer on a thread of its own (node.anchorer), configured by "
+            "CARBONLEDGER_CHAIN and CARBONLEDGER_ANCHOR_* (see 'carbonledger anchorer').",
+        ),
+    ] = False,
 ) -> None:
     """Serve the HTTP API: writes through one writer (group commit), reads, the log contract."""
     witnesses = parse_witnesses(",".join(witness)) if witness else _witnesses_from_env()
@@ -106,7 +116,12 @@ def serve(
     )
     from node.sequencer import serve as run  # the web stack is imported only to serve
 
-    run(config)
+    anchorer = start_anchorer(db, lambda line: typer.echo(line, err=True)) if anchor else None
+    try:
+        run(config)
+    finally:
+        if anchorer is not None:
+            anchorer.stop()
 
 
 def _witnesses_from_env() -> tuple[WitnessConfig, ...]:

@@ -12,19 +12,25 @@ from typing import Any
 
 from ledger.ops import (
     accounts,
+    aggregate,
     amend_event_emissions,
     cancel,
+    commit_balances,
     correct,
     genesis,
     issue,
     methodologies,
+    open_accounts,
     participants,
     pledge,
     programs,
     projects,
+    redeem,
+    reductions,
     register_case,
     register_event,
     retire,
+    revenue,
     transfer,
 )
 from ledger.ops.context import Context, Event
@@ -79,6 +85,12 @@ OPERATIONS: dict[str, OpSpec] = {
             amend_event_emissions.amend_event_emissions,
         ),
         OpSpec("register_case", register_case.RegisterCase, register_case.register_case),
+        OpSpec("record_reductions", reductions.RecordReductions, reductions.record_reductions),
+        OpSpec("open_accounts", open_accounts.OpenAccounts, open_accounts.open_accounts),
+        OpSpec("redeem", redeem.Redeem, redeem.redeem),
+        OpSpec("aggregate", aggregate.Aggregate, aggregate.aggregate),
+        OpSpec("record_revenue_share", revenue.RecordRevenueShare, revenue.record_revenue_share),
+        OpSpec("commit_balances", commit_balances.CommitBalances, commit_balances.commit_balances),
     )
 }
 

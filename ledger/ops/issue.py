@@ -45,6 +45,11 @@ def issue(body: Issue, ctx: Context) -> Event:
     project = state.project(body.project)
     if project is None:
         raise NotFound(f"project {body.project} does not exist", code="unknown_project")
+    if state.personal_project(project.id):
+        raise RuleViolation(
+            f"project {project.id} records personal reductions in bulk; it is not issued",
+            code="project_kind_conflict",
+        )
     program = state.program(project.program)
     assert program is not None, "a project's program always exists"
     if "issuer" not in state.program_roles(program.code, ctx.signer):

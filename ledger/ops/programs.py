@@ -1,7 +1,8 @@
 """Programs (credit types such as CDCER or PHCER) and the roles they grant.
 
 The registrar registers a program and names its administrator (the regulator); the
-administrator accredits issuers and verifiers for it.
+administrator accredits issuers, verifiers and platform recorders (platforms that record
+personal reductions in bulk, `ledger.ops.reductions`) for it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class RegisterProgram(Message):
 class SetProgramRole(Message):
     program: ProgramCode
     participant: Annotated[str, Field(min_length=1, max_length=128)]
-    role: Literal["issuer", "verifier"]
+    role: Literal["issuer", "verifier", "platform_recorder"]
     granted: bool = True
 
 

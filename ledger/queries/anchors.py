@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select, case, select
+from sqlalchemy import Engine, Select, case, func, select
 
 from ledger.errors import NotFound
 from ledger.queries.rows import DEFAULT_LIMIT, page
@@ -78,14 +78,21 @@ def anchors(
     engine: Engine,
     *,
     status: str | None = None,
+    chain_id: int | None = None,
+    contract: str | None = None,
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
 ) -> list[AnchorView]:
-    """Receipts, largest tree size first (the newest receipt first within a size)."""
+    """Receipts, largest tree size first (the newest receipt first within a size), with
+    ``status``, on ``chain_id`` and at ``contract`` when given."""
     a = schema.anchors
     query = _select().order_by(a.c.size.desc(), a.c.recorded_ms.desc(), a.c.tx_hash)
     if status is not None:
         query = query.where(a.c.status == status)
+    if chain_id is not None:
+        query = query.where(a.c.chain_id == chain_id)
+    if contract is not None:
+        query = query.where(a.c.contract == contract)
     with engine.connect() as conn:
         return [_view(row) for row in conn.execute(page(query, limit, offset))]
 
@@ -140,3 +147,32 @@ def receipts_for(engine: Engine, chain_id: int, contract: str, size: int) -> lis
     )
     with engine.connect() as conn:
         return [_view(row) for row in conn.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class Unanchored:
+    """Checkpoints sealed above an anchored size: how many, the oldest's time, the newest."""
+
+    count: int
+    oldest_ms: int
+    newest_size: int
+    newest_root: bytes
+
+
+def unanchored(engine: Engine, after_size: int) -> Unanchored | None:
+    """The checkpoints sealed with a size above ``after_size``; None if there are none."""
+    c = schema.checkpoints
+    with engine.connect() as conn:
+        count, oldest = conn.execute(
+            select(func.count(), func.min(c.c.time_ms)).where(c.c.size > after_size)
+        ).one()
+        if not count:
+            return None
+        newest = conn.execute(
+            select(c.c.size, c.c.root)
+            .where(c.c.size > after_size)
+            .order_by(c.c.size.desc())
+            .limit(1)
+        ).first()
+    assert newest is not None
+    return Unanchored(int(count), int(oldest), int(newest.size), bytes(newest.root))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from ledger.queries.credits import Supply
-from ledger.reports.issuance_audit import AuditReport
+from ledger.reports.issuance_audit import AuditedBatch, AuditReport
 from ledger.reports.totals import TotalRow
 from ledger.reports.trades import Trade
 from ledger.types import GRAMS_PER_TONNE
@@ -66,32 +66,14 @@ def write_audit(report: AuditReport, out: TextIO) -> None:
         "vintage_end", "origin_ref", "issued_at", "issued_time", "issuer", "verifier",
         "report_digest", "verified_on", *_supply_header(), "flags",
     ]  # fmt: skip
-    _write(
-        out,
-        header,
-        (
-            [
-                b.id,
-                b.program,
-                b.region,
-                b.project,
-                b.methodology,
-                b.scenario,
-                b.vintage_start,
-                b.vintage_end,
-                b.origin_ref,
-                b.issued_at,
-                iso(b.issued_time_ms),
-                b.issuer,
-                b.verifier,
-                b.report_digest,
-                b.verified_on,
-                *_supply(b.supply),
-                ";".join(b.flags),
-            ]  # fmt: skip
-            for b in report.batches
-        ),
-    )
+    _write(out, header, (_audit_row(b) for b in report.batches))
+
+
+def _audit_row(b: AuditedBatch) -> list[Any]:
+    head = [b.id, b.program, b.region, b.project, b.methodology, b.scenario, b.vintage_start]
+    verification = [b.issuer, b.verifier, b.report_digest, b.verified_on]
+    when = [b.vintage_end, b.origin_ref, b.issued_at, iso(b.issued_time_ms)]
+    return [*head, *when, *verification, *_supply(b.supply), ";".join(b.flags)]
 
 
 def write_flags(report: AuditReport, out: TextIO) -> None:
@@ -115,27 +97,12 @@ def write_trades(trades: Sequence[Trade], out: TextIO) -> None:
         "quantity_t", "price_fen_per_tonne", "price_cny_per_tonne", "value_fen", "value_cny",
         "venue", "settlement_ref", "corrected_by",
     ]  # fmt: skip
-    _write(
-        out,
-        header,
-        (
-            [
-                t.index,
-                iso(t.time_ms),
-                " ".join(t.batches),
-                " ".join(t.programs),
-                t.from_account,
-                t.to_account,
-                t.quantity,
-                tonnes(t.quantity),
-                t.price_fen_per_tonne,
-                yuan(t.price_fen_per_tonne),
-                t.value_fen,
-                yuan(t.value_fen),
-                t.venue,
-                t.settlement_ref,
-                t.corrected_by,
-            ]  # fmt: skip
-            for t in trades
-        ),
-    )
+    _write(out, header, (_trade_row(t) for t in trades))
+
+
+def _trade_row(t: Trade) -> list[Any]:
+    where = [t.index, iso(t.time_ms), " ".join(t.batches), " ".join(t.programs)]
+    parties = [t.from_account, t.to_account]
+    amounts = [t.quantity, tonnes(t.quantity), t.price_fen_per_tonne]
+    money = [yuan(t.price_fen_per_tonne), t.value_fen, yuan(t.value_fen)]
+    return [*where, *parties, *amounts, *money, t.venue, t.settlement_ref, t.corrected_by]

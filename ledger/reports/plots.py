@@ -11,15 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-matplotlib.use("Agg")
+from ledger.errors import InvalidInput
+from ledger.queries.formatting import format_tonnes
+from ledger.reports.totals import TotalRow
 
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
-
-from ledger.errors import InvalidInput  # noqa: E402
-from ledger.queries.formatting import format_tonnes  # noqa: E402
-from ledger.reports.totals import TotalRow  # noqa: E402
+matplotlib.use("Agg")  # never a display: figures are only written to files
 
 FORMATS = {".png": "png", ".svg": "svg"}
 MAX_GROUPS = 12

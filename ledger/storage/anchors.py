@@ -19,7 +19,11 @@ CONTRACT_KEY = "anchor_contract:{chain_id}"
 
 
 def record_anchor(engine: Engine, receipt: AnchorView) -> bool:
-    """Write ``receipt``; False if that transaction was recorded already (nothing changes)."""
+    """Write ``receipt``; False if that transaction was recorded already (nothing changes).
+
+    A transaction recorded ``orphaned`` and mined again (after a reorganisation a transaction
+    returns to the pool and is mined anew, with the same hash) gets the new receipt instead.
+    """
     if receipt.status not in STATUSES:
         raise InvalidInput(f"anchor status {receipt.status!r}, want one of {STATUSES}")
     row = {
@@ -39,17 +43,18 @@ def record_anchor(engine: Engine, receipt: AnchorView) -> bool:
             conn.execute(insert(schema.anchors), row)
     except IntegrityError:
         a = schema.anchors
-        with engine.connect() as conn:
-            known = conn.execute(
-                select(a.c.size).where(
-                    a.c.chain_id == receipt.chain_id,
-                    a.c.contract == receipt.contract,
-                    a.c.tx_hash == receipt.tx_hash,
-                )
-            ).first()
-        if known is None:
-            raise  # a constraint other than the primary key: a bad receipt
-        return False
+        same_tx = (
+            a.c.chain_id == receipt.chain_id,
+            a.c.contract == receipt.contract,
+            a.c.tx_hash == receipt.tx_hash,
+        )
+        with engine.begin() as conn:
+            known = conn.execute(select(a.c.status).where(*same_tx)).scalar()
+            if known is None:
+                raise  # a constraint other than the primary key: a bad receipt
+            if known != ORPHANED:
+                return False
+            conn.execute(update(a).where(*same_tx, a.c.status == ORPHANED).values(**row))
     return True
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from operator import itemgetter
 from typing import Any
 
@@ -52,10 +53,15 @@ class DatabaseBackend:
         )
         self._sql[Table.PROJECT_PERIODS] = (
             f"SELECT vintage_start, vintage_end, id FROM batches WHERE project = {mark} "
-            "ORDER BY vintage_start"
+            "AND kind = 'project' ORDER BY vintage_start"
         )
-        self._sql[Table.BALANCE] = f"SELECT held FROM account_balances WHERE account = {mark}"
-        self._sql[Table.EVIDENCE] = f"SELECT idx FROM personal_reductions WHERE digest = {mark}"
+        self._sql[Table.PERSONAL_PROJECT] = (
+            f"SELECT 1 FROM batches WHERE project = {mark} AND kind = 'personal' LIMIT 1"
+        )
+        self._sql[Table.ACCOUNT_BATCHES] = (
+            f"SELECT DISTINCT batch FROM holdings WHERE account = {mark} AND status = 'held'"
+        )
+        self._sql[Table.EVIDENCE] = f"SELECT idx FROM evidence_digests WHERE digest = {mark}"
         self._sql[Table.POINTS] = (
             f"SELECT points FROM points_balances WHERE account = {mark} AND issuer = {mark}"
         )
@@ -65,15 +71,22 @@ class DatabaseBackend:
         )
         # load_many: (SELECT of the key column and the value columns, key column name)
         self._many: dict[Table, tuple[str, str]] = {
-            Table.BALANCE: ("SELECT account, held FROM account_balances", "account"),
-            Table.EVIDENCE: ("SELECT digest, idx FROM personal_reductions", "digest"),
+            Table.EVIDENCE: ("SELECT digest, idx FROM evidence_digests", "digest"),
         }
-        for table in (Table.ACCOUNT, Table.METHODOLOGY):
+        for table in (Table.ACCOUNT, Table.METHODOLOGY, Table.PARTICIPANT):
             sql_table = MAPPINGS[table].table
             (key_column,) = [c.name for c in sql_table.primary_key]
             names = ", ".join(self._columns[table])
             self._many[table] = (f"SELECT {key_column}, {names} FROM {sql_table.name}", key_column)
         self._mark = mark
+        # Tables whose record takes the row's values as they are, in column order.
+        self._positional = {
+            table
+            for table, mapping in MAPPINGS.items()
+            if not mapping.into
+            and [f.name if f.name != "index" else "idx" for f in fields(mapping.record)]
+            == self._columns[table]
+        }
 
     def load(self, table: Table, key: Any) -> Any:
         conn = self.connection
@@ -85,6 +98,8 @@ class DatabaseBackend:
             if table in (Table.HELD, Table.PROJECT_PERIODS, Table.CONTRIBUTIONS):
                 rows = cursor.fetchall()
                 return tuple(tuple(r) for r in rows) or None
+            if table is Table.ACCOUNT_BATCHES:
+                return tuple(r[0] for r in cursor.fetchall())
             row = cursor.fetchone()
         finally:
             cursor.close()
@@ -98,7 +113,7 @@ class DatabaseBackend:
 
     def load_many(self, table: Table, keys: Sequence[Any]) -> dict[Any, Any]:
         """The records of ``keys`` that exist: one query per ``MANY_CHUNK`` keys for the tables
-        bulk entries look up (accounts, methodologies, balances, evidence digests)."""
+        bulk entries look up (accounts, participants, methodologies, evidence digests)."""
         if table not in self._many:
             found = {key: self.load(table, key) for key in keys}
             return {key: value for key, value in found.items() if value is not None}
@@ -120,6 +135,8 @@ class DatabaseBackend:
         return out
 
     def _value(self, table: Table, values: Sequence[Any]) -> Any:
+        if table in self._positional:
+            return MAPPINGS[table].record(*values)
         if table in MAPPINGS:
             return MAPPINGS[table].from_row(dict(zip(self._columns[table], values, strict=True)))
         return values[0]
@@ -141,7 +158,7 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
     deletes: dict[Table, list[dict[str, Any]]] = defaultdict(list)
     holding_deletes: list[dict[str, Any]] = []
     holding_inserts: list[dict[str, Any]] = []
-    bulk: list[tuple[Table, list[dict[str, Any]]]] = []
+    bulk: list[tuple[Table, list[tuple[Any, ...]]]] = []
     for change in changes:
         table, key, before, after = change.table, change.key, change.before, change.after
         if key is ROWS:
@@ -159,8 +176,14 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
         elif table is Table.PROGRAM_ROLES:
             row = {"program": key[0], "participant": key[1], "roles": " ".join(sorted(after))}
             (inserts if before is None else updates)[table].append(row)
-        elif table in _COUNTERS:
-            _counter_change(table, key, before, after, inserts, updates, deletes)
+        elif table is Table.POINTS:
+            row = {"account": key[0], "issuer": key[1], "points": after}
+            if before is None:
+                inserts[table].append(row)
+            elif after is None:
+                deletes[table].append(row)
+            else:
+                updates[table].append(row)
         elif before is None:
             inserts[table].append(MAPPINGS[table].to_row(after))
         elif after is None:
@@ -169,8 +192,8 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
             updates[table].append(MAPPINGS[table].to_row(after))
 
     # Bulk rows go first: later changes of the same group may update or delete them.
-    for table, rows in bulk:
-        execute_many(conn, "insert", _ROW_TABLES[table], rows)
+    for table, values in bulk:
+        insert_tuples(conn, _ROW_TABLES[table], values)
     if holding_deletes:
         execute_many(conn, "delete", schema.holdings, holding_deletes)
     if holding_inserts:
@@ -218,50 +241,33 @@ def execute_many(conn: Connection, kind: str, table: Any, rows: list[dict[str, A
     )
 
 
+def insert_tuples(conn: Connection, table: Any, rows: list[tuple[Any, ...]]) -> None:
+    """INSERT ``rows``, each a tuple of values in ``table``'s column order, in one executemany."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = [c.name for c in table.columns]
+    conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})",
+        rows,
+    )
+
+
 def _sql_table(table: Table) -> Any:
     if table is Table.NONCE:
         return schema.nonces
     if table is Table.PROGRAM_ROLES:
         return schema.program_roles
-    if table in _COUNTERS:
-        return _COUNTERS[table]
+    if table is Table.POINTS:
+        return schema.points_balances
     return MAPPINGS[table].table
 
 
 _ROW_TABLES: dict[Table, Any] = {
     Table.HELD: schema.holdings,
-    Table.EVIDENCE: schema.personal_reductions,
+    Table.EVIDENCE: schema.evidence_digests,
     Table.CONTRIBUTIONS: schema.aggregation_contributions,
     Table.REVENUE_SHARES: schema.revenue_shares,
 }
 """Where the rows of ``State.insert_rows`` go."""
-
-_COUNTERS: dict[Table, Any] = {
-    Table.BALANCE: schema.account_balances,
-    Table.POINTS: schema.points_balances,
-}
-"""Integer-valued state stored one row per key: no row while the value is None."""
-
-
-def _counter_change(
-    table: Table,
-    key: Any,
-    before: int | None,
-    after: int | None,
-    inserts: dict[Table, list[dict[str, Any]]],
-    updates: dict[Table, list[dict[str, Any]]],
-    deletes: dict[Table, list[dict[str, Any]]],
-) -> None:
-    if table is Table.BALANCE:
-        row: dict[str, Any] = {"account": key, "held": after}
-    else:
-        row = {"account": key[0], "issuer": key[1], "points": after}
-    if before is None:
-        inserts[table].append(row)
-    elif after is None:
-        deletes[table].append(row)
-    else:
-        updates[table].append(row)
 
 
 def _held_diff(

@@ -205,6 +205,13 @@ batches = Table(
     Column("pledged", BigInteger, nullable=False, comment="grams pledged"),
     Column("retired", BigInteger, nullable=False, comment="grams retired"),
     Column("cancelled", BigInteger, nullable=False, comment="grams cancelled"),
+    Column(
+        "kind",
+        String(16),
+        nullable=False,
+        server_default="project",
+        comment="project (issued by issue) or personal (bulk personal records)",
+    ),
     UniqueConstraint("program", "origin_ref", name="batches_origin_once"),
     CheckConstraint("issued = held + pledged + retired + cancelled", name="batches_supply"),
     CheckConstraint("serial_end - serial_start = issued", name="batches_serials"),
@@ -427,15 +434,6 @@ compensation_cases = Table(
 Index("compensation_cases_liable", compensation_cases.c.liable_party)
 
 # -- Personal carbon accounts kept by platforms (state, replayed). ----------------------------
-account_balances = Table(
-    "account_balances",
-    metadata,
-    _id("account", "account id", primary_key=True),
-    Column("held", BigInteger, nullable=False, comment="grams in its holdings of status held"),
-    CheckConstraint("held >= 0", name="account_balances_non_negative"),
-    comment="Each account's held grams, kept in step with holdings (one row once it held any).",
-)
-
 custody_totals = Table(
     "custody_totals",
     metadata,
@@ -446,27 +444,21 @@ custody_totals = Table(
     comment="What each platform keeps in custody: checked against its balance commitments.",
 )
 
-personal_reductions = Table(
-    "personal_reductions",
+evidence_digests = Table(
+    "evidence_digests",
     metadata,
     Column(
         "digest",
         LargeBinary(32),
         primary_key=True,
-        comment="SHA-256 of the measurement evidence: a reduction is recorded once, ever",
+        comment="SHA-256 of a personal record's measurement evidence: recorded once, ever",
     ),
     Column("idx", BigInteger, nullable=False, comment="log index of the bulk entry"),
     Column("position", Integer, nullable=False, comment="row number in the entry, from 0"),
-    _id("account", "personal account credited", nullable=False),
-    _id("batch", "batch issued by the entry", nullable=False),
-    Column("serial_start", BigInteger, nullable=False, comment="first serial of this record"),
-    Column("quantity", BigInteger, nullable=False, comment="grams"),
-    Column("scenario", String(64), nullable=False, comment="scenario, e.g. metro_ride"),
-    Column("time_ms", BigInteger, nullable=False, comment="when the reduction happened, Unix ms"),
-    CheckConstraint("quantity > 0", name="personal_reductions_positive"),
-    comment="Personal reduction records of bulk entries, one per row, by evidence digest.",
+    comment="Every personal reduction recorded in bulk, by evidence digest; the record itself "
+    "is row `position` of entry `idx`.",
+    sqlite_with_rowid=False,
 )
-Index("personal_reductions_account", personal_reductions.c.account)
 
 points_balances = Table(
     "points_balances",

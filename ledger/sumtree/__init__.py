@@ -15,8 +15,8 @@ from ledger.sumtree.tree import (
     TreeBuilder,
     build_levels,
     level_sizes,
-    path_ids,
     path_from_levels,
+    path_ids,
 )
 from ledger.sumtree.verify import root_from_path, verify_path
 

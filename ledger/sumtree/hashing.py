@@ -60,9 +60,7 @@ def leaf_node(account: str, balance: int, salt: bytes) -> Node:
     check_sum(balance, "balance")
     if len(salt) != SALT_SIZE:
         raise ValueError(f"wrong salt size {len(salt)}, want {SALT_SIZE}")
-    digest = hashlib.sha256(
-        LEAF_PREFIX + DOMAIN + salt + _u64(balance) + account.encode()
-    ).digest()
+    digest = hashlib.sha256(LEAF_PREFIX + DOMAIN + salt + _u64(balance) + account.encode()).digest()
     return Node(digest, balance)
 
 

@@ -56,7 +56,7 @@ def world(ledger_url: str) -> Iterator[World]:
 
 @pytest.fixture
 def client(world: World) -> Iterator[TestClient]:
-    with serve(world, seal_ms=50) as started:
+    with serve(world, seal_ms=0) as started:
         yield started
 
 
@@ -73,6 +73,11 @@ class Story:
 
 @pytest.fixture
 def story(ledger_url: str) -> Iterator[tuple[World, Story]]:
+    """The world of ``build_story``, for one test."""
+    yield build_story(ledger_url)
+
+
+def build_story(ledger_url: str) -> tuple[World, Story]:
     """The world after a season of use: 2,000 t issued to owner, 1,019 t sold to alice at
     69.03 CNY/t on an exchange, 138.25 t retired for an event, 100 t pledged to the bank, alice
     cancelling 19 t for a court case, bob's 5 t, and a personal account kept by the platform
@@ -136,4 +141,12 @@ def story(ledger_url: str) -> Iterator[tuple[World, Story]]:
     )
     world.ledger.seal()
     world.close()
-    yield world, Story(str(batch), str(retirement), str(cancellation), str(pledge), "p-0001")
+    return world, Story(str(batch), str(retirement), str(cancellation), str(pledge), "p-0001")
+
+
+@pytest.fixture
+def reader(story: tuple[World, Story]) -> Iterator[tuple[TestClient, Story]]:
+    """A client of the story's ledger, for the public reads."""
+    world, facts = story
+    with serve(world) as client:
+        yield client, facts

@@ -16,6 +16,7 @@ import httpx
 
 from ledger.errors import LedgerError
 from ledger.log import Ledger
+from ledger.queries.records import records_from
 from node.log_client import LogClient
 
 BASE_URL = "http://log.test"
@@ -52,11 +53,10 @@ class FakeLog:
                     200, content=self.notes.get(size) or self.ledger.checkpoint(size)
                 )
             if path == "/v1/log/entries":
-                start, limit = int(query["start"]), int(query["limit"])
-                end = min(start + limit, self.ledger.size)
+                found = records_from(self.ledger.engine, int(query["start"]), int(query["limit"]))
                 items = [
-                    {"index": i, "record": _b64(self.records.get(i) or self.ledger.record(i))}
-                    for i in range(start, end)
+                    {"index": i, "record": _b64(self.records.get(i) or record)}
+                    for i, record in found
                 ]
                 return httpx.Response(200, json={"records": items})
             if path == "/v1/log/proofs/consistency":

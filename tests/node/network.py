@@ -8,6 +8,7 @@ kills whatever is still running, process group and all.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -42,9 +43,7 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float, log: str = ""
 class Service:
     """One ``carbonledger`` process listening on ``port``."""
 
-    def __init__(
-        self, name: str, args: list[str], port: int, ready: str, directory: Path
-    ) -> None:
+    def __init__(self, name: str, args: list[str], port: int, ready: str, directory: Path) -> None:
         self.name, self.args, self.port, self.ready = name, args, port, ready
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = directory / f"{name}.log"
@@ -105,10 +104,8 @@ class Service:
             process.wait(timeout=30)
         self.process = None
         for group in self.groups:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(group, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -136,7 +133,5 @@ class Services:
 
     def close(self) -> None:
         for service in reversed(self.started):
-            try:
+            with contextlib.suppress(Exception):  # a finalizer must try every process
                 service.stop()
-            except Exception:  # a finalizer must try every process
-                pass

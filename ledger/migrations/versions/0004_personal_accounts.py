@@ -1,8 +1,9 @@
 """Personal carbon accounts kept by platforms: balances, bulk records, points, aggregation,
-revenue shares, balance commitments and the sum trees behind them.
+revenue shares, balance commitments and the sum trees behind them; batches get a ``kind``
+(``project`` for every batch issued so far, ``personal`` for bulk personal records).
 
-``account_balances`` and ``custody_totals`` are filled from the holdings and accounts already
-stored, so a ledger made before this revision carries the same state a replay would make.
+``custody_totals`` is filled from the holdings and accounts already stored, so a ledger made
+before this revision carries the same state a replay would make.
 ``balance_trees``, ``balance_tree_leaves`` and ``balance_tree_nodes`` are built off the log
 (``schema.NOT_REPLAYED``); every other table is state derived from the log by replay.
 
@@ -24,9 +25,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = (
-    "account_balances",
     "custody_totals",
-    "personal_reductions",
+    "evidence_digests",
     "points_balances",
     "redemptions",
     "aggregations",
@@ -53,30 +53,31 @@ def _key(name: str, comment: str) -> sa.Column[int]:
 
 
 def upgrade() -> None:
-    """Create the tables, then fill balances and custody totals from what is stored."""
-    _balances()
-    _reductions_and_points()
+    """Mark batches by kind, create the tables, fill the custody totals."""
+    op.add_column(
+        "batches",
+        sa.Column(
+            "kind",
+            sa.String(16),
+            nullable=False,
+            server_default="project",
+            comment="project (issued by issue) or personal (bulk personal records)",
+        ),
+    )
+    _custody_and_points()
     _aggregation()
     _commitments()
     _backfill()
 
 
 def downgrade() -> None:
-    """Drop every table of this revision."""
+    """Drop every table of this revision and the batches' kind."""
     for table in reversed(TABLES):
         op.drop_table(table)
+    op.execute("ALTER TABLE batches DROP COLUMN kind")
 
 
-def _balances() -> None:
-    op.create_table(
-        "account_balances",
-        _id("account", "account id"),
-        _grams("held", "grams in its holdings of status held"),
-        sa.CheckConstraint("held >= 0", name="account_balances_non_negative"),
-        sa.PrimaryKeyConstraint("account", name="account_balances_pkey"),
-        comment="Each account's held grams, kept in step with holdings (one row once it held "
-        "any).",
-    )
+def _custody_and_points() -> None:
     op.create_table(
         "custody_totals",
         _id("platform", "custodian platform"),
@@ -86,32 +87,23 @@ def _balances() -> None:
         sa.PrimaryKeyConstraint("platform", name="custody_totals_pkey"),
         comment="What each platform keeps in custody: checked against its balance commitments.",
     )
-
-
-def _reductions_and_points() -> None:
     op.create_table(
-        "personal_reductions",
+        "evidence_digests",
         sa.Column(
             "digest",
             sa.LargeBinary(32),
             nullable=False,
-            comment="SHA-256 of the measurement evidence: a reduction is recorded once, ever",
+            comment="SHA-256 of a personal record's measurement evidence: recorded once, ever",
         ),
         _grams("idx", "log index of the bulk entry"),
         sa.Column(
             "position", sa.Integer(), nullable=False, comment="row number in the entry, from 0"
         ),
-        _id("account", "personal account credited"),
-        _id("batch", "batch issued by the entry"),
-        _grams("serial_start", "first serial of this record"),
-        _grams("quantity", "grams"),
-        sa.Column("scenario", sa.String(64), nullable=False, comment="scenario, e.g. metro_ride"),
-        _grams("time_ms", "when the reduction happened, Unix ms"),
-        sa.CheckConstraint("quantity > 0", name="personal_reductions_positive"),
-        sa.PrimaryKeyConstraint("digest", name="personal_reductions_pkey"),
-        comment="Personal reduction records of bulk entries, one per row, by evidence digest.",
+        sa.PrimaryKeyConstraint("digest", name="evidence_digests_pkey"),
+        comment="Every personal reduction recorded in bulk, by evidence digest; the record "
+        "itself is row `position` of entry `idx`.",
+        sqlite_with_rowid=False,
     )
-    op.create_index("personal_reductions_account", "personal_reductions", ["account"])
     op.create_table(
         "points_balances",
         _id("account", "account the points belong to"),
@@ -181,14 +173,10 @@ def _aggregation() -> None:
             comment="the person's consent reference",
         ),
         sa.Column("lots", sa.Text(), nullable=False, comment="JSON batches and serial ranges"),
-        sa.PrimaryKeyConstraint(
-            "aggregation", "position", name="aggregation_contributions_pkey"
-        ),
+        sa.PrimaryKeyConstraint("aggregation", "position", name="aggregation_contributions_pkey"),
         comment="Each person's contribution to an aggregated lot.",
     )
-    op.create_index(
-        "aggregation_contributions_account", "aggregation_contributions", ["account"]
-    )
+    op.create_index("aggregation_contributions_account", "aggregation_contributions", ["account"])
     op.create_table(
         "revenue_distributions",
         _key("sale", "transfer index"),
@@ -232,18 +220,14 @@ def _commitments() -> None:
         "balance_commitments",
         _key("idx", "log index"),
         _id("platform", "committing platform"),
-        sa.Column(
-            "root", sa.LargeBinary(32), nullable=False, comment="Merkle sum tree root hash"
-        ),
+        sa.Column("root", sa.LargeBinary(32), nullable=False, comment="Merkle sum tree root hash"),
         _grams("total", "root sum: grams in custody"),
         _grams("leaves", "accounts in the tree"),
         _grams("time_ms", "sequencing time"),
         sa.PrimaryKeyConstraint("idx", name="balance_commitments_pkey"),
         comment="Platforms' signed commitments to their personal balances as of log size idx.",
     )
-    op.create_index(
-        "balance_commitments_platform", "balance_commitments", ["platform", "idx"]
-    )
+    op.create_index("balance_commitments_platform", "balance_commitments", ["platform", "idx"])
     op.create_table(
         "balance_trees",
         _key("id", "tree number"),
@@ -270,8 +254,7 @@ def _commitments() -> None:
         _id("account", "personal account"),
         _grams("balance", "grams held as of the tree's size"),
         sa.PrimaryKeyConstraint("tree", "position", name="balance_tree_leaves_pkey"),
-        comment="The leaves of each sum tree, in tree order (salts derive from the tree's "
-        "seed).",
+        comment="The leaves of each sum tree, in tree order (salts derive from the tree's seed).",
     )
     op.create_index(
         "balance_tree_leaves_account",
@@ -294,15 +277,11 @@ def _commitments() -> None:
 
 
 def _backfill() -> None:
-    """Balances and custody totals of a ledger that already holds credits and accounts."""
-    op.execute(
-        "INSERT INTO account_balances (account, held) "
-        "SELECT account, SUM(serial_end - serial_start) FROM holdings "
-        "WHERE status = 'held' GROUP BY account"
-    )
+    """Custody totals of a ledger that already holds personal accounts and credits."""
     op.execute(
         "INSERT INTO custody_totals (platform, accounts, held) "
         "SELECT a.custodian, COUNT(*), COALESCE(SUM(b.held), 0) FROM accounts a "
-        "LEFT JOIN account_balances b ON b.account = a.id "
+        "LEFT JOIN (SELECT account, SUM(serial_end - serial_start) AS held FROM holdings "
+        "WHERE status = 'held' GROUP BY account) b ON b.account = a.id "
         "WHERE a.kind = 'personal' AND a.custodian IS NOT NULL GROUP BY a.custodian"
     )

@@ -135,8 +135,11 @@ class TestMalformedRequests:
         assert world.snapshot() == before
 
     def test_replayed_sequence_is_409(self, world: World, client: TestClient) -> None:
-        raw = world["alice"].sign(world.ledger.origin, "open_account", {"id": "x2"}, seq=1)
+        body = {"program": "PHCER", "participant": "alice", "role": "verifier"}
+        raw = world["regulator"].sign(world.ledger.origin, "set_program_role", body, seq=1)
+        before = world.snapshot()
         assert_problem(post_entry(client, raw), 409, "replayed_sequence")
+        assert world.snapshot() == before
 
     def test_wrong_content_type_is_415(self, world: World, client: TestClient) -> None:
         raw = world.sign("platform", "open_account", {"id": "p-9"})

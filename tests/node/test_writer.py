@@ -1,0 +1,157 @@
+"""The single writer: group commit of concurrent submissions, sealing by time, idempotency
+keys decided on the writer thread, and failures answered without losing the writer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from ledger.errors import LedgerError
+from ledger.log import Accepted, Ledger, Outcome
+from ledger.storage import schema
+from node.writer import GroupReport, GroupWriter, Reply, Submission
+from tests.builders import World, build_world
+
+
+def render(outcomes: Sequence[Outcome]) -> Reply:
+    """Indexes of the accepted entries, or the first rejection's code."""
+    text = ",".join(
+        str(o.index) if isinstance(o, Accepted) else o.error.code for o in outcomes
+    )
+    return Reply(200, "text/plain", text.encode())
+
+
+@pytest.fixture
+def world(ledger_url: str) -> Iterator[World]:
+    built = build_world(ledger_url)
+    built.close()
+    yield built
+
+
+def start(world: World, reports: list[GroupReport], **kw: int) -> GroupWriter:
+    writer = GroupWriter(lambda: Ledger.open(world.url, world.signer), on_group=reports.append,
+                         **kw)
+    writer.start()
+    return writer
+
+
+def accounts(world: World, count: int, platform: str = "platform") -> list[bytes]:
+    return [world.sign(platform, "open_account", {"id": f"acc-{n}"}) for n in range(count)]
+
+
+class TestGroupCommit:
+    def test_concurrent_submissions_share_group_commits(self, world: World) -> None:
+        reports: list[GroupReport] = []
+        writer = start(world, reports, seal_ms=0)
+        raws = accounts(world, 200)
+
+        async def submit_all() -> list[Reply]:
+            return await asyncio.gather(*(writer.submit(Submission([r], render)) for r in raws))
+
+        try:
+            replies = asyncio.run(submit_all())
+        finally:
+            writer.stop()
+        indexes = [int(r.body) for r in replies]
+        assert sorted(indexes) == indexes  # applied in the order they were queued
+        assert len(set(indexes)) == 200
+        assert sum(r.appended for r in reports) == 200
+        assert len([r for r in reports if r.entries]) < 200, "every entry had its own commit"
+
+    def test_a_request_is_never_split_across_groups(self, world: World) -> None:
+        reports: list[GroupReport] = []
+        writer = start(world, reports, seal_ms=0, max_group=10)
+        raws = accounts(world, 25)
+        try:
+            reply = asyncio.run(writer.submit(Submission(raws, render)))
+        finally:
+            writer.stop()
+        assert len(reply.body.split(b",")) == 25
+        assert [r.entries for r in reports if r.entries] == [25]
+
+
+class TestSealing:
+    def test_a_partial_batch_is_sealed_after_seal_ms(self, world: World) -> None:
+        reports: list[GroupReport] = []
+        writer = start(world, reports, seal_ms=20)
+        try:
+            reply = asyncio.run(writer.submit(Submission(accounts(world, 1), render)))
+            for _ in range(250):
+                if world.row(schema.checkpoints, size=int(reply.body) + 1) is not None:
+                    break
+                asyncio.run(asyncio.sleep(0.02))
+        finally:
+            writer.stop()
+        assert world.row(schema.checkpoints, size=int(reply.body) + 1) is not None
+        assert sum(r.sealed for r in reports) >= 1
+
+    def test_stopping_seals_what_is_unsealed(self, world: World) -> None:
+        writer = start(world, [], seal_ms=0)
+        reply = asyncio.run(writer.submit(Submission(accounts(world, 3), render)))
+        writer.stop()
+        size = int(reply.body.split(b",")[-1]) + 1
+        assert world.row(schema.checkpoints, size=size) is not None
+
+
+class TestIdempotencyKeys:
+    def test_a_key_repeated_in_one_group_follows_the_first_request(self, world: World) -> None:
+        writer = start(world, [], seal_ms=0)
+        (raw,) = accounts(world, 1)
+        submission = Submission([raw], render, "k", b"fingerprint")
+
+        async def twice() -> list[Reply]:
+            return await asyncio.gather(writer.submit(submission), writer.submit(submission))
+
+        try:
+            first, second = asyncio.run(twice())
+        finally:
+            writer.stop()
+        assert first.body == second.body
+        assert [first.replayed, second.replayed].count(True) == 1
+        assert len(world.rows(schema.idempotency_keys)) == 1
+
+    def test_a_stored_key_with_another_fingerprint_is_refused(self, world: World) -> None:
+        writer = start(world, [], seal_ms=0)
+        one, two = accounts(world, 2)
+        try:
+            asyncio.run(writer.submit(Submission([one], render, "k", b"a")))
+            with pytest.raises(LedgerError) as refused:
+                asyncio.run(writer.submit(Submission([two], render, "k", b"b")))
+        finally:
+            writer.stop()
+        assert refused.value.code == "idempotency_key_reused"
+        assert world.row(schema.accounts, id="acc-1") is None
+
+
+class TestFailures:
+    def test_a_failed_commit_is_answered_and_the_writer_goes_on(self, world: World) -> None:
+        writer = start(world, [], seal_ms=0)
+        one, two = accounts(world, 2)
+
+        def broken(outcomes: Sequence[Outcome]) -> Reply:
+            raise RuntimeError("rendering failed")
+
+        try:
+            with pytest.raises(LedgerError) as failed:
+                asyncio.run(writer.submit(Submission([one], broken)))
+            assert failed.value.code == "writer_failed"
+            assert world.row(schema.accounts, id="acc-0") is None  # rolled back
+            reply = asyncio.run(writer.submit(Submission([two], render)))
+        finally:
+            writer.stop()
+        assert world.row(schema.entries, idx=int(reply.body)) is not None
+
+    def test_a_stopped_writer_refuses_submissions(self, world: World) -> None:
+        writer = start(world, [], seal_ms=0)
+        writer.stop()
+        with pytest.raises(LedgerError) as refused:
+            asyncio.run(writer.submit(Submission(accounts(world, 1), render)))
+        assert refused.value.code == "writer_unavailable"
+
+    def test_opening_a_database_without_a_ledger_fails_at_start(self, tmp_path: object) -> None:
+        writer = GroupWriter(lambda: Ledger.open(f"sqlite:///{tmp_path}/none.db", None))
+        with pytest.raises(LedgerError) as failed:
+            writer.start()
+        assert failed.value.code == "no_ledger"
