@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from api import access, auth
 from api.metrics import Metrics
@@ -26,22 +27,22 @@ MAX_POSITION = 2**62
 assert MAX_GRAMS < MAX_POSITION
 
 
-def _engine(request: Request) -> Engine:
+async def _engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _writes(request: Request) -> WritePath:
+async def _writes(request: Request) -> WritePath:
     writes: WritePath = request.app.state.writes
     return writes
 
 
-def _metrics(request: Request) -> Metrics:
+async def _metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
@@ -65,7 +66,7 @@ def _signature_header(name: str, description: str) -> object:
     return Header(alias=name, description=description, max_length=200, pattern=TEXT_PATTERN)
 
 
-def _caller(
+async def _caller(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
@@ -89,7 +90,8 @@ def _caller(
         auth.TIMESTAMP: timestamp,
         auth.SIGNATURE: signature,
     }
-    caller = auth.authenticate(
+    caller = await run_in_threadpool(
+        auth.authenticate,
         engine,
         request.method,
         target,
@@ -109,9 +111,13 @@ def _caller(
 CallerDep = Annotated[auth.Caller, Depends(_caller)]
 
 
-def _readable_account(
+async def _readable_account(
     account_id: IdPath, engine: EngineDep, caller: CallerDep
 ) -> queries.AccountView:
+    return await run_in_threadpool(_account_for, engine, caller, account_id)
+
+
+def _account_for(engine: Engine, caller: auth.Caller, account_id: str) -> queries.AccountView:
     account = queries.account(engine, account_id)
     access.require_account_reader(engine, caller, account)
     return account

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, Table, func, select
 
 from ledger.errors import TamperDetected, VerificationError
 from ledger.note import NoteVerifier
+from ledger.personal.invariants import custody_problems
 from ledger.replay import Node, ReplayReport, StoredRecord, replay, tamper
 from ledger.state import State
 from ledger.storage import schema
@@ -102,6 +103,7 @@ def check_invariants(engine: Engine) -> list[Problem]:
         problems.extend(_check_tiling(conn, counters))
         problems.extend(_check_program_serials(counters.values()))
         problems.extend(_check_locks(conn))
+        problems.extend(Problem(*p) for p in custody_problems(conn))
     return problems
 
 

@@ -14,7 +14,7 @@ and grams), whichever operation made it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -194,22 +194,33 @@ class State:
         ``put`` is flushed as a change from it.
         """
         cached, before = self._cache[table], self._before[table]
-        undo: list[tuple[Any, Any, Any]] = []
+        added: list[Any] = []
+        replaced: list[tuple[Any, Any, Any]] = []
         for key, value in items:
-            undo.append((key, cached.get(key, _MISSING), before.get(key, _MISSING)))
+            previous = cached.get(key, _MISSING)
+            if previous is _MISSING:
+                added.append(key)
+            else:
+                replaced.append((key, previous, before.get(key, _MISSING)))
+                if key in before:
+                    before[key] = value
             cached[key] = value
-            if key in before:
-                before[key] = value
+        undo = (added, replaced)
         self._journal.append((table, _BULK, undo))
 
-    def credit_new_batch(self, batch: str, ranges: Sequence[tuple[str, int, int]]) -> None:
+    def credit_new_batch(
+        self,
+        batch: str,
+        ranges: Sequence[tuple[str, int, int]],
+        accounts: Mapping[str, Account | None],
+    ) -> None:
         """Credit serial ranges of a batch that has no holdings yet, one (account, start, end)
-        per account, in one step: holdings rows, held ranges, custody totals (bulk issuance)."""
+        per account, in one step: holdings rows, held ranges, custody totals (bulk issuance).
+        ``accounts`` holds the current record of every account credited (``get_many``)."""
         # holdings rows: batch, serial_start, serial_end, account, status, ref
         rows = [(batch, s, e, account, "held", None) for account, s, e in ranges]
         self.insert_rows(Table.HELD, rows)
         self.preload(Table.HELD, [((account, batch), ((s, e),)) for account, s, e in ranges])
-        accounts = self.get_many(Table.ACCOUNT, [account for account, _, _ in ranges], cache=True)
         custody: dict[str, int] = {}
         for account, start, end in ranges:
             found = accounts[account]
@@ -260,12 +271,12 @@ class State:
         if isinstance(undo, int):
             del self._rows[undo:]
             return
+        added, replaced = undo
         cached, before = self._cache[table], self._before[table]
-        for key, value, stored in reversed(undo):
-            if value is _MISSING:
-                cached.pop(key, None)
-            else:
-                cached[key] = value
+        for key in added:
+            cached.pop(key, None)
+        for key, value, stored in reversed(replaced):
+            cached[key] = value
             if stored is not _MISSING:
                 before[key] = stored
 

@@ -106,7 +106,9 @@ class ChainSettings:
             chain=chain,
             journal=journal if chain == IN_PROCESS else None,
             private_key=None if chain == IN_PROCESS else os.environ.get(KEY_ENV) or None,
-            contract=None if chain == IN_PROCESS else contract or os.environ.get(CONTRACT_ENV),
+            # A contract given for the in-process chain is refused by ``check``; the environment's
+            # JSON-RPC key and contract are simply not for it.
+            contract=contract or (None if chain == IN_PROCESS else os.environ.get(CONTRACT_ENV)),
             timeout=timeout,
             confirmations=confirmations,
         )

@@ -38,6 +38,7 @@ from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.cosignature import CosignatureVerifier, require_cosignatures
 from ledger.errors import (
     InsufficientSignatures,
+    InvalidInput,
     LedgerError,
     RuleViolation,
     TamperDetected,
@@ -112,10 +113,9 @@ class Follower:
         self.verifier = NoteVerifier.from_vkey(config.log_vkey)
         self.origin = config.origin or self.verifier.name
         if not 0 <= config.require_cosignatures <= len(config.witnesses):
-            raise RuleViolation(
-                f"require {config.require_cosignatures} cosignatures of "
-                f"{len(config.witnesses)} witnesses",
-                code="invalid_input",
+            raise InvalidInput(
+                f"require {config.require_cosignatures} cosignatures, want 0 to "
+                f"{len(config.witnesses)} (the witnesses given)"
             )
         config.state_dir.mkdir(parents=True, exist_ok=True)
         self.client = client if client is not None else LogClient(config.log_url)

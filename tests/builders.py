@@ -81,12 +81,22 @@ def sign_any_json(
     if seq is None:
         signer.seq += 1
         seq = signer.seq
-    head = orjson.dumps({"ledger": ledger_origin, "op": op, "seq": seq, "signer": signer.participant},
-                        option=orjson.OPT_SORT_KEYS)
+    head = orjson.dumps(
+        {"ledger": ledger_origin, "op": op, "seq": seq, "signer": signer.participant},
+        option=orjson.OPT_SORT_KEYS,
+    )
     # "body" sorts before every other payload key.
     payload = b'{"body":' + body_json + b"," + head[1:]
     sig = signer.key.sign(ENTRY_DOMAIN + payload)
-    sigs = orjson.dumps([{"key": signer.key_id, "sig": base64.b64encode(sig).decode(), "signer": signer.participant}])
+    sigs = orjson.dumps(
+        [
+            {
+                "key": signer.key_id,
+                "sig": base64.b64encode(sig).decode(),
+                "signer": signer.participant,
+            }
+        ]
+    )
     return b'{"payload":' + payload + b',"sigs":' + sigs + b"}"
 
 
@@ -125,7 +135,7 @@ class World:
     def operator(self) -> Identity:
         return self.ids["operator"]
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
         self.ledger.close()
 
@@ -135,13 +145,11 @@ class World:
         self.ledger = Ledger.open(self.url, self.signer)
         return self.ledger
 
-    # -- signing and submitting ----------------------------------------------------------------
+    # -- signing and submitting ------------------------------------------------------------------
     def identity(self, who: Who) -> Identity:
         return who if isinstance(who, Identity) else self.ids[who]
 
-    def sign(
-        self, who: Who, op: str, body: dict[str, Any], cosigners: Sequence[Who] = ()
-    ) -> bytes:
+    def sign(self, who: Who, op: str, body: dict[str, Any], cosigners: Sequence[Who] = ()) -> bytes:
         """Entry bytes for ``op`` signed by ``who`` with its next sequence number."""
         return self.identity(who).sign(
             self.ledger.origin, op, body, [self.identity(c) for c in cosigners]
@@ -167,9 +175,7 @@ class World:
         """Submit ``raws`` as one group and assert every one was accepted."""
         return [accepted(outcome) for outcome in self.ledger.submit(raws)]
 
-    def reject(
-        self, who: Who, op: str, body: dict[str, Any], cosigners: Sequence[Who] = ()
-    ) -> str:
+    def reject(self, who: Who, op: str, body: dict[str, Any], cosigners: Sequence[Who] = ()) -> str:
         """Submit, assert rejection and that nothing changed; the error's stable code."""
         return self.reject_raw(self.sign(who, op, body, cosigners)).code
 
@@ -197,8 +203,9 @@ class World:
         name: str | None = None,
     ) -> Identity:
         """Register ``pid`` (signed by the operator) with a fresh key."""
-        self.accept("operator", "register_participant", self.participant_body(pid, roles, kind,
-                                                                               name))
+        self.accept(
+            "operator", "register_participant", self.participant_body(pid, roles, kind, name)
+        )
         return self.ids[pid]
 
     def participant_body(
@@ -206,25 +213,38 @@ class World:
     ) -> dict[str, Any]:
         """The body registering ``pid``; makes (or reuses) its identity."""
         identity = self.ids.setdefault(pid, Identity.generate(pid))
-        return {"id": pid, "name": name or pid, "kind": kind, "roles": list(roles),
-                "keys": [identity.public_key_b64]}
+        return {
+            "id": pid,
+            "name": name or pid,
+            "kind": kind,
+            "roles": list(roles),
+            "keys": [identity.public_key_b64],
+        }
 
     def add_program(
         self, code: str, administrator: str, *, region: str = REGION, name: str | None = None
     ) -> None:
-        self.accept("operator", "register_program", self.program_body(code, administrator,
-                                                                       region, name))
+        self.accept(
+            "operator", "register_program", self.program_body(code, administrator, region, name)
+        )
 
     def program_body(
         self, code: str, administrator: str, region: str, name: str | None = None
     ) -> dict[str, Any]:
         self.administrators[code] = administrator
-        return {"code": code, "name": name or code, "region": region,
-                "administrator": administrator}
+        return {
+            "code": code,
+            "name": name or code,
+            "region": region,
+            "administrator": administrator,
+        }
 
     def grant(self, program: str, pid: str, role: str, *, granted: bool = True) -> None:
-        self.accept(self.administrators[program], "set_program_role",
-                    {"program": program, "participant": pid, "role": role, "granted": granted})
+        self.accept(
+            self.administrators[program],
+            "set_program_role",
+            {"program": program, "participant": pid, "role": role, "granted": granted},
+        )
 
     def add_methodology(
         self,
@@ -237,9 +257,11 @@ class World:
         status: str = "active",
         parameters: Sequence[dict[str, str]] = (),
     ) -> str:
-        self.accept(self.administrators[program], "register_methodology",
-                    self.methodology_body(program, code, version, scenario, region, status,
-                                          parameters))
+        self.accept(
+            self.administrators[program],
+            "register_methodology",
+            self.methodology_body(program, code, version, scenario, region, status, parameters),
+        )
         return f"{code}:{version}"
 
     @staticmethod
@@ -252,9 +274,16 @@ class World:
         status: str = "active",
         parameters: Sequence[dict[str, str]] = (),
     ) -> dict[str, Any]:
-        return {"program": program, "code": code, "version": version, "title": f"{code} {version}",
-                "scenario": scenario, "region": region, "status": status,
-                "parameters": list(parameters)}
+        return {
+            "program": program,
+            "code": code,
+            "version": version,
+            "title": f"{code} {version}",
+            "scenario": scenario,
+            "region": region,
+            "status": status,
+            "parameters": list(parameters),
+        }
 
     def add_project(
         self,
@@ -267,8 +296,11 @@ class World:
         region: str = REGION,
         city: str | None = None,
     ) -> None:
-        self.accept(self.administrators[program], "register_project",
-                    self.project_body(pid, owner, program, methodology, title, region, city))
+        self.accept(
+            self.administrators[program],
+            "register_project",
+            self.project_body(pid, owner, program, methodology, title, region, city),
+        )
 
     @staticmethod
     def project_body(
@@ -280,9 +312,14 @@ class World:
         region: str = REGION,
         city: str | None = None,
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": pid, "program": program, "owner": owner,
-                                "methodology": methodology, "title": title or pid,
-                                "region": region}
+        body: dict[str, Any] = {
+            "id": pid,
+            "program": program,
+            "owner": owner,
+            "methodology": methodology,
+            "title": title or pid,
+            "region": region,
+        }
         if city is not None:
             body["city"] = city
         return body
@@ -290,7 +327,7 @@ class World:
     def open_account(self, aid: str, platform: str = "platform") -> None:
         self.accept(platform, "open_account", {"id": aid})
 
-    # -- issuance ----------------------------------------------------------------------------------
+    # -- issuance --------------------------------------------------------------------------------
     def issue_body(
         self,
         quantity: int,
@@ -335,12 +372,19 @@ class World:
         parameters: Sequence[dict[str, str]] = (),
     ) -> str:
         """Issue ``quantity`` grams to ``to``, co-signed by the verifier; the new batch id."""
-        body = self.issue_body(quantity, to=to, project=project, verifier=verifier,
-                               vintage=vintage, origin_ref=origin_ref, parameters=parameters)
+        body = self.issue_body(
+            quantity,
+            to=to,
+            project=project,
+            verifier=verifier,
+            vintage=vintage,
+            origin_ref=origin_ref,
+            parameters=parameters,
+        )
         event = self.accept(issuer, "issue", body, [verifier])
         return str(event.data["batch"])
 
-    # -- reading the database ------------------------------------------------------------------------
+    # -- reading the database --------------------------------------------------------------------
     def rows(self, table: Table, **where: Any) -> list[dict[str, Any]]:
         """Rows of ``table`` matching ``where`` (column = value), in primary-key order."""
         query = select(table).order_by(*table.primary_key.columns)
@@ -362,8 +406,10 @@ class World:
 
     def holdings(self, batch: str) -> list[tuple[int, int, str, str, str | None]]:
         """(start, end, account, status, ref) of every stored range of ``batch``."""
-        return [(r["serial_start"], r["serial_end"], r["account"], r["status"], r["ref"])
-                for r in self.rows(schema.holdings, batch=batch)]
+        return [
+            (r["serial_start"], r["serial_end"], r["account"], r["status"], r["ref"])
+            for r in self.rows(schema.holdings, batch=batch)
+        ]
 
     def held(self, account: str, batch: str | None = None) -> int:
         """Grams ``account`` holds (not pledged, retired or cancelled), per the holdings table."""
@@ -393,25 +439,55 @@ def build_world(url: str, *, seal_every: int = 1000) -> World:
     """A new ledger at ``url`` with the whole cast, program PHCER, methodology pv:1, project P1."""
     operator = Identity.generate("operator")
     signer = NoteSigner.generate(ORIGIN)
-    ledger = Ledger.create(url, ORIGIN, operator, signer, operator_name="Test operator",
-                           seal_every=seal_every)
+    ledger = Ledger.create(
+        url, ORIGIN, operator, signer, operator_name="Test operator", seal_every=seal_every
+    )
     world = World(url, ledger, signer, operator)
     sign = world.sign
-    raws = [sign("operator", "register_participant", world.participant_body(pid, roles, kind))
-            for pid, (kind, roles) in CAST.items()]
-    raws.append(sign("operator", "register_program",
-                     world.program_body(PROGRAM, "regulator", REGION, "Guangdong PHCER")))
+    raws = [
+        sign("operator", "register_participant", world.participant_body(pid, roles, kind))
+        for pid, (kind, roles) in CAST.items()
+    ]
+    raws.append(
+        sign(
+            "operator",
+            "register_program",
+            world.program_body(PROGRAM, "regulator", REGION, "Guangdong PHCER"),
+        )
+    )
     raws += [
-        sign("regulator", "set_program_role",
-             {"program": PROGRAM, "participant": "issuer", "role": "issuer"}),
-        sign("regulator", "set_program_role",
-             {"program": PROGRAM, "participant": "verifier", "role": "verifier"}),
-        sign("regulator", "register_methodology",
-             world.methodology_body(PROGRAM, "pv", "1", parameters=[
-                 {"name": "grid_emission_factor", "value": "0.5271", "unit": "kgCO2/kWh",
-                  "source": "MEE 2022 provincial grid factor"}])),
-        sign("regulator", "register_project",
-             world.project_body(PROJECT, "owner", title="Rooftop PV", city="Zhongshan")),
+        sign(
+            "regulator",
+            "set_program_role",
+            {"program": PROGRAM, "participant": "issuer", "role": "issuer"},
+        ),
+        sign(
+            "regulator",
+            "set_program_role",
+            {"program": PROGRAM, "participant": "verifier", "role": "verifier"},
+        ),
+        sign(
+            "regulator",
+            "register_methodology",
+            world.methodology_body(
+                PROGRAM,
+                "pv",
+                "1",
+                parameters=[
+                    {
+                        "name": "grid_emission_factor",
+                        "value": "0.5271",
+                        "unit": "kgCO2/kWh",
+                        "source": "MEE 2022 provincial grid factor",
+                    }
+                ],
+            ),
+        ),
+        sign(
+            "regulator",
+            "register_project",
+            world.project_body(PROJECT, "owner", title="Rooftop PV", city="Zhongshan"),
+        ),
     ]
     world.accept_group(raws)
     return world

@@ -74,8 +74,7 @@ class PostgresDatabases:
     def __init__(self, prefetch: int = PG_PREFETCH, workers: int = 2) -> None:
         self._prefetch = prefetch
         self._run = f"carbonledger_test_{uuid.uuid4().hex[:12]}"
-        self._worker = ThreadPoolExecutor(max_workers=workers,
-                                          thread_name_prefix="test-databases")
+        self._worker = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="test-databases")
         self._lock = threading.Lock()
         self._template: str | None = None
         self._ready: deque[Future[str]] = deque()
@@ -175,5 +174,6 @@ def snapshot(engine: Engine) -> Snapshot:
 
 def changed_tables(before: Snapshot, after: Snapshot) -> list[str]:
     """Names of the tables whose rows differ between two snapshots."""
-    return sorted(name for name in before.keys() | after.keys()
-                  if before.get(name) != after.get(name))
+    return sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )

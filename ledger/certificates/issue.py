@@ -24,12 +24,14 @@ from ledger.certificates.claims import CANCELLATION, RETIREMENT, Proven, Refs, c
 from ledger.checkpoint import Checkpoint
 from ledger.entry import parse_entry, parse_record
 from ledger.errors import InvalidInput, NotFound, TamperDetected
+from ledger.merkle.proofs import inclusion_nodes
 from ledger.note import b64encode
 from ledger.ops.event_coverage import names_event
 from ledger.storage import schema
 from ledger.verifier import make_inclusion_proof
 
 FORMAT = "carbonledger-certificate/1"
+CHUNK = 400
 KINDS = (RETIREMENT, CANCELLATION)
 
 
@@ -55,18 +57,15 @@ def make_bundle(engine: Engine, kind: str, subject: str) -> dict[str, Any]:
             *([refs.group] if refs.group is not None else []),
         }
     )
+    checkpoint = queries.checkpoint(engine, size)
+    note = checkpoint.note.encode()
     proofs, proven = [], {}
-    for index in indexes:
-        proof = queries.inclusion_proof(engine, index, size)
-        assert proof.checkpoint is not None, "the size is a sealed checkpoint's"
-        proofs.append(
-            make_inclusion_proof(proof.record, index, proof.proof, proof.checkpoint.encode())
-        )
-        record = parse_record(proof.record)
+    for index, (record_raw, path) in prove(engine, indexes, size).items():
+        proofs.append(make_inclusion_proof(record_raw, index, path, note))
+        record = parse_record(record_raw)
         proven[index] = Proven(index, record.time_ms, parse_entry(record.entry_raw))
     claims = compute_claims(refs, proven)
     _cross_check(claims, state)
-    checkpoint = queries.checkpoint(engine, size)
     claims["checkpoint"] = checkpoint_claim(
         Checkpoint(info.origin, checkpoint.size, checkpoint.root)
     )
@@ -77,6 +76,48 @@ def make_bundle(engine: Engine, kind: str, subject: str) -> dict[str, Any]:
         "claims": claims,
         "proofs": proofs,
     }
+
+
+def prove(
+    engine: Engine, indexes: Sequence[int], size: int
+) -> dict[int, tuple[bytes, list[bytes]]]:
+    """Each record of ``indexes`` with its inclusion proof in the tree of ``size``, in order.
+
+    Records and Merkle nodes are read in chunks by primary key (an OR of equalities, which
+    SQLite answers from the index), however many records a certificate rests on.
+    """
+    e = schema.entries
+    plans = {index: inclusion_nodes(index, size) for index in indexes}
+    wanted = sorted({node for plan in plans.values() for node in plan.ids})
+    hashes: dict[tuple[int, int], bytes] = {}
+    records: dict[int, bytes] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), CHUNK):
+            hashes.update(_nodes(conn, wanted[start : start + CHUNK]))
+        for start in range(0, len(indexes), CHUNK):
+            some = list(indexes[start : start + CHUNK])
+            rows = conn.execute(select(e.c.idx, e.c.record).where(e.c.idx.in_(some)))
+            records.update((int(i), bytes(r)) for i, r in rows)
+    missing = [i for i in indexes if i not in records]
+    if missing:
+        raise NotFound(f"no entry at index {missing[0]}", code="unknown_entry")
+    return {
+        index: (records[index], plans[index].assemble([hashes[node] for node in plans[index].ids]))
+        for index in indexes
+    }
+
+
+def _nodes(conn: Connection, ids: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """The stored hashes of Merkle nodes ``ids``; NotFound (``missing_nodes``) if one is not."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    where = " OR ".join([f"(level = {mark} AND idx = {mark})"] * len(ids))
+    params = tuple(value for node in ids for value in node)
+    rows = conn.exec_driver_sql(f"SELECT level, idx, hash FROM merkle_nodes WHERE {where}", params)
+    found = {(int(r[0]), int(r[1])): bytes(r[2]) for r in rows}
+    missing = [node for node in ids if node not in found]
+    if missing:
+        raise NotFound(f"Merkle nodes {missing[:3]} are not stored", code="missing_nodes")
+    return found
 
 
 def checkpoint_claim(checkpoint: Checkpoint) -> dict[str, Any]:

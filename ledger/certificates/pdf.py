@@ -10,10 +10,11 @@ drawn module by module as vector squares.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
 import matplotlib
@@ -228,6 +229,20 @@ def _status(status: str) -> Table:
 
 def render_pdf(view: CertificateView, path: Path) -> Path:
     """Write the certificate to ``path`` as a PDF and return the path."""
+    with path.open("wb") as out:
+        write_pdf_to(view, out)
+    return path
+
+
+def pdf_bytes(view: CertificateView) -> bytes:
+    """The certificate as PDF bytes."""
+    out = io.BytesIO()
+    write_pdf_to(view, out)
+    return out.getvalue()
+
+
+def write_pdf_to(view: CertificateView, out: BinaryIO) -> None:
+    """Write the certificate as a PDF to the binary stream ``out``."""
     story: list[Flowable] = [
         _p(view.title, TITLE),
         _p(f"Certificate {view.id}", SUBTITLE),
@@ -271,7 +286,7 @@ def render_pdf(view: CertificateView, path: Path) -> Path:
         canvas.restoreState()
 
     document = SimpleDocTemplate(
-        str(path),
+        out,
         pagesize=A4,
         leftMargin=18 * mm,
         rightMargin=18 * mm,
@@ -281,4 +296,3 @@ def render_pdf(view: CertificateView, path: Path) -> Path:
         author="carbonledger",
     )
     document.build(story, onFirstPage=footer, onLaterPages=footer)
-    return path

@@ -266,10 +266,18 @@ def anchors(
         print_json(found)
         return
     show_table(
-        "Anchor receipts",
-        ["size", "status", "chain", "block", "transaction", "root"],
+        "Anchor receipts (full hashes with --json)",
+        ["size", "status", "chain", "block", "block time", "transaction", "root"],
         [
-            (r.size, r.status, r.chain_id, r.block_number, "0x" + r.tx_hash.hex(), r.root.hex())
+            (
+                r.size,
+                r.status,
+                r.chain_id,
+                r.block_number,
+                when(r.block_time * 1000),
+                f"0x{r.tx_hash.hex()[:16]}…",
+                f"{r.root.hex()[:16]}…",
+            )
             for r in found
         ],
         right=["size", "block"],

@@ -12,6 +12,7 @@ import typer
 
 from ledger.cli import (
     anchor,
+    balances,
     cases,
     certificates,
     credits,
@@ -20,6 +21,7 @@ from ledger.cli import (
     integrity,
     keys,
     network,
+    personal,
     prove,
     prove_entry,
     read,
@@ -95,6 +97,19 @@ _COMMANDS = (
     ("anchor", anchor.anchor),
     ("anchorer", anchor.anchorer),
     ("anchors", anchor.anchors),
+    # personal accounts kept by platforms
+    ("open-accounts", personal.open_accounts),
+    ("record-reductions", personal.record_reductions),
+    ("redeem", personal.redeem),
+    ("aggregate", personal.aggregate),
+    ("revenue-share", personal.revenue_share),
+    ("commit-balances", personal.commit_balances),
+    ("reconcile", balances.reconcile),
+    ("balance-proof", balances.balance_proof),
+    ("verify-balance-proof", balances.verify_balance_proof_cmd),
+    ("points", balances.points),
+    ("custody", balances.custody),
+    ("aggregation", balances.aggregation),
     # quick start
     ("demo", demo.demo),
 )

@@ -26,6 +26,7 @@ and row it came from: the unique key that refuses a second recording of the same
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import Field, model_validator
@@ -35,7 +36,7 @@ from ledger.ops.context import Context, Event, deny, require_role
 from ledger.ops.fields import Digest, Id, IsoDate, Message, Parameter
 from ledger.ops.reduction_rows import MAX_ROWS, Row, parse_rows, period_ms
 from ledger.ops.row_problems import RowProblem, reject_rows
-from ledger.records import Batch, Methodology, Program, Project
+from ledger.records import Account, Batch, Methodology, Program, Project
 from ledger.state import Table
 
 RECORDER_ROLE = "platform_recorder"
@@ -64,10 +65,11 @@ class RecordReductions(Message):
 def record_reductions(body: RecordReductions, ctx: Context) -> Event:
     rows, problems = parse_rows(body.rows, *period_ms(body.period_start, body.period_end))
     project, program, method = _accreditation(body, ctx)
-    problems += _row_rules(rows, ctx, method)
+    accounts = ctx.state.get_many(Table.ACCOUNT, {r.account for r in rows}, cache=True)
+    problems += _row_rules(rows, ctx, method, accounts)
     if problems:
         reject_rows(problems)
-    return _issue(body, ctx, rows, project, program, method)
+    return _issue(body, ctx, rows, (project, program, method), accounts)
 
 
 def _accreditation(body: RecordReductions, ctx: Context) -> tuple[Project, Program, Methodology]:
@@ -108,10 +110,11 @@ def _accreditation(body: RecordReductions, ctx: Context) -> tuple[Project, Progr
     return project, program, method
 
 
-def _row_rules(rows: list[Row], ctx: Context, method: Methodology) -> list[RowProblem]:
+def _row_rules(
+    rows: list[Row], ctx: Context, method: Methodology, accounts: Mapping[str, Account | None]
+) -> list[RowProblem]:
     """Problems of well-formed rows against state: one lookup per distinct value."""
     state = ctx.state
-    accounts = state.get_many(Table.ACCOUNT, {r.account for r in rows}, cache=True)
     recorded = state.get_many(Table.EVIDENCE, [r.digest for r in rows])
     methods = {mid: _methodology_problem(ctx, mid, method) for mid in {r.methodology for r in rows}}
     problems: list[RowProblem] = []
@@ -154,12 +157,12 @@ def _issue(
     body: RecordReductions,
     ctx: Context,
     rows: list[Row],
-    project: Project,
-    program: Program,
-    method: Methodology,
+    accredited: tuple[Project, Program, Methodology],
+    accounts: Mapping[str, Account | None],
 ) -> Event:
     """One batch for the whole entry; each account's rows as one sub-range of it."""
     state = ctx.state
+    project, program, method = accredited
     totals: dict[str, int] = {}
     for row in rows:
         totals[row.account] = totals.get(row.account, 0) + row.grams
@@ -204,7 +207,7 @@ def _issue(
         ),
     )
     state.put(Table.PERSONAL_PROJECT, project.id, True)
-    state.credit_new_batch(bid, ranges)
+    state.credit_new_batch(bid, ranges, accounts)
     state.insert_rows(Table.EVIDENCE, evidence)
     state.preload(Table.EVIDENCE, [(row.digest, ctx.index) for row in rows])
     return Event(

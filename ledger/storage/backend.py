@@ -129,7 +129,7 @@ class DatabaseBackend:
                 marks = ", ".join([self._mark] * len(chunk))
                 cursor.execute(f"{select} WHERE {key_column} IN ({marks})", chunk)
                 for row in cursor.fetchall():
-                    out[_key(row[0])] = self._value(table, row[1:])
+                    out[row[0]] = self._value(table, row[1:])
         finally:
             cursor.close()
         return out
@@ -144,11 +144,6 @@ class DatabaseBackend:
 
 MANY_CHUNK = 5000
 """Keys per query of ``load_many``: far below SQLite's limit of 32,766 parameters."""
-
-
-def _key(value: Any) -> Any:
-    """A key as the rules use it: binary keys come back as ``bytes`` (not memoryview)."""
-    return bytes(value) if isinstance(value, memoryview) else value
 
 
 def write_changes(conn: Connection, changes: Iterable[Change]) -> None:

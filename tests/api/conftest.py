@@ -6,16 +6,22 @@ then closed: the app's writer is the only writer of the database, as in producti
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import sign_request
 from api.settings import Settings
 from ledger.client import Identity
+from node.sequencer import free_port
 from tests.builders import DIGEST, TONNE, World, build_world, lots
 
 JSON = {"content-type": "application/json"}
@@ -38,6 +44,26 @@ def post_bulk(client: TestClient, raws: list[bytes], key: str | None = None) -> 
 
 def signed_get(client: TestClient, who: Identity, target: str, **kw: int) -> object:
     return client.get(target, headers=sign_request(who, "GET", target, **kw))
+
+
+@contextmanager
+def running(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread; its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
 
 
 def serve(world: World, **settings: object) -> TestClient:
@@ -131,7 +157,9 @@ def build_story(ledger_url: str) -> tuple[World, Story]:
         ["court"],
     ).data["cancellation"]
     world.accept(
-        "owner", "transfer", {"from_account": "owner", "to_account": "bob", "lots": lots(batch, 5 * TONNE)}
+        "owner",
+        "transfer",
+        {"from_account": "owner", "to_account": "bob", "lots": lots(batch, 5 * TONNE)},
     )
     world.open_account("p-0001")
     world.accept(

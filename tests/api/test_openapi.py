@@ -8,14 +8,11 @@ over the story's ledger (``tests.api.conftest.build_story``) so that reads find 
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -28,8 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api.app import create_app
 from api.settings import Settings
-from node.sequencer import free_port
-from tests.api.conftest import build_story
+from tests.api.conftest import build_story, running
 from tests.builders import World
 from tests.databases import fresh_database
 
@@ -59,21 +55,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
 
 def _serve(world: World) -> Iterator[tuple[str, dict[str, Any]]]:
     app = create_app(Settings(db=world.url, log_signer=world.signer, seal_ms=0))
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", app.openapi()
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    with running(app) as base_url:
+        yield base_url, app.openapi()
 
 
 # The document is the app's own; building the app opens nothing (the lifespan does).

@@ -52,9 +52,19 @@ class TestEnvelope:
             lambda e: e["sigs"][0].update(sig="not base64!"),
             lambda e: e["sigs"][0].update(extra="x"),
         ],
-        ids=["no-signatures-field", "unknown-envelope-field", "no-sequence", "sequence-zero",
-             "sequence-bool", "body-not-object", "op-not-string", "empty-signatures",
-             "five-signatures", "signature-not-base64", "signature-unknown-field"],
+        ids=[
+            "no-signatures-field",
+            "unknown-envelope-field",
+            "no-sequence",
+            "sequence-zero",
+            "sequence-bool",
+            "body-not-object",
+            "op-not-string",
+            "empty-signatures",
+            "five-signatures",
+            "signature-not-base64",
+            "signature-unknown-field",
+        ],
     )
     def test_malformed_envelope_is_invalid_input(
         self, world: World, batch: str, change: Any
@@ -66,7 +76,8 @@ class TestEnvelope:
     def test_first_signature_must_be_the_signers(self, world: World, batch: str) -> None:
         raw = world.sign("alice", "transfer", move(batch), ["bob"])
         assert world.reject_raw(reencode(raw, lambda e: e["sigs"].reverse())).code == (
-            "invalid_input")
+            "invalid_input"
+        )
 
     def test_a_participant_signs_at_most_once(self, world: World, batch: str) -> None:
         raw = world.sign("alice", "transfer", move(batch))
@@ -75,10 +86,12 @@ class TestEnvelope:
 
     @pytest.mark.parametrize(
         "mangle",
-        [lambda r: r.replace(b'{"payload":', b'{ "payload":'),
-         lambda r: r.replace(b'{"payload":', b'{"sigs":[],"payload":', 1),
-         lambda r: r[:-1],
-         lambda r: b"\xef\xbb\xbf" + r],
+        [
+            lambda r: r.replace(b'{"payload":', b'{ "payload":'),
+            lambda r: r.replace(b'{"payload":', b'{"sigs":[],"payload":', 1),
+            lambda r: r[:-1],
+            lambda r: b"\xef\xbb\xbf" + r,
+        ],
         ids=["white-space", "keys-out-of-order", "truncated", "byte-order-mark"],
     )
     def test_non_canonical_bytes_are_refused(self, world: World, batch: str, mangle: Any) -> None:
@@ -107,9 +120,7 @@ class TestSignatures:
         posing = Identity("alice", world["bob"].key, seq=world["alice"].seq)
         assert world.reject(posing, "transfer", move(batch)) == "bad_signature"
 
-    def test_signature_over_a_different_body_is_rejected(
-        self, world: World, batch: str
-    ) -> None:
+    def test_signature_over_a_different_body_is_rejected(self, world: World, batch: str) -> None:
         raw = world.sign("alice", "transfer", move(batch, 1))
         tampered = reencode(raw, lambda e: e["payload"]["body"]["lots"][0].update(quantity=999))
         assert world.reject_raw(tampered).code == "bad_signature"
@@ -127,29 +138,37 @@ class TestSignatures:
         body = world.issue_body(100)
         issuer, verifier = world["issuer"], world["verifier"]
         issuer.seq += 1
-        keys = [(issuer.participant, issuer.key_id, issuer.key),
-                (verifier.participant, verifier.key_id, world["alice"].key)]
+        keys = [
+            (issuer.participant, issuer.key_id, issuer.key),
+            (verifier.participant, verifier.key_id, world["alice"].key),
+        ]
         raw = build_entry(world.ledger.origin, "issue", "issuer", issuer.seq, body, keys)
         assert world.reject_raw(raw).code == "bad_signature"
 
     def test_cosignature_with_an_unregistered_key_is_rejected(self, world: World) -> None:
         impostor = Identity.generate("verifier")
-        assert world.reject("issuer", "issue", world.issue_body(100), [impostor]) == (
-            "unknown_key")
+        assert world.reject("issuer", "issue", world.issue_body(100), [impostor]) == ("unknown_key")
 
     def test_bad_signature_in_a_group_rejects_only_that_entry(
         self, world: World, batch: str
     ) -> None:
         good = world.sign("alice", "transfer", move(batch, 5))
         posing = Identity("bob", world["alice"].key, seq=world["bob"].seq)
-        bad = world.sign(posing, "transfer", {"from_account": "bob", "to_account": "alice",
-                                              "lots": lots(batch, 1)})
-        tampered = reencode(world.sign("alice", "transfer", move(batch, 1)),
-                            lambda e: e["payload"]["body"]["lots"][0].update(quantity=7))
+        bad = world.sign(
+            posing,
+            "transfer",
+            {"from_account": "bob", "to_account": "alice", "lots": lots(batch, 1)},
+        )
+        tampered = reencode(
+            world.sign("alice", "transfer", move(batch, 1)),
+            lambda e: e["payload"]["body"]["lots"][0].update(quantity=7),
+        )
         outcomes = world.ledger.submit([good, bad, tampered])
         assert isinstance(outcomes[0], Accepted)
         assert [o.error.code for o in outcomes[1:] if isinstance(o, Rejected)] == [
-            "bad_signature", "bad_signature"]
+            "bad_signature",
+            "bad_signature",
+        ]
         assert world.held("bob", batch) == 5
 
 
@@ -186,6 +205,11 @@ class TestSequence:
     def test_sequence_numbers_are_per_participant(self, world: World, batch: str) -> None:
         alice, bob = world["alice"], world["bob"]
         world.accept_raw(alice.sign(world.ledger.origin, "transfer", move(batch, 1), seq=50))
-        world.accept_raw(bob.sign(world.ledger.origin, "transfer",
-                                  {"from_account": "bob", "to_account": "alice",
-                                   "lots": lots(batch, 1)}, seq=1))
+        world.accept_raw(
+            bob.sign(
+                world.ledger.origin,
+                "transfer",
+                {"from_account": "bob", "to_account": "alice", "lots": lots(batch, 1)},
+                seq=1,
+            )
+        )

@@ -125,3 +125,18 @@ class TestRunning:
         data = json.loads(result.stdout)
         assert data["retired_for_event"] == 138_250_000
         assert data["cancelled_for_case"] == 1_019_000_000
+
+
+class TestAnchoring:
+    def test_the_final_checkpoint_is_anchored_and_an_entry_proves_end_to_end(
+        self, demo: DemoResult
+    ) -> None:
+        assert demo.anchor is not None
+        assert (demo.anchor.status, demo.anchor.size) == ("anchored", demo.size)
+        assert demo.checkpoint.startswith(f"{demo.origin}\n{demo.size}\n")
+        index = str(demo.event_retirement.index)
+        result = CliRunner().invoke(
+            app, ["prove", "entry", index, "--db", demo.url, "--log-vkey", demo.log_vkey]
+        )
+        assert result.exit_code == 0, result.output
+        assert "proved: every step checks out" in result.stdout

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import orjson
 import pytest
 
 import ledger.log
+from ledger import canonical
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import parse_record
 from ledger.errors import RootMismatch, RuleViolation, SignatureInvalid
 from ledger.log import Accepted, Ledger, Rejected
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.note import NoteSigner, NoteVerifier
+from ledger.sigcheck import WORKER_MIN_BATCH
 from ledger.state import Change
 from ledger.storage import schema
+from ledger.storage.backend import write_changes
 from tests.builders import ORIGIN, World, build_world, lots, serials
 from tests.ledger.merkle import reference as ref
 
@@ -27,17 +32,40 @@ def history(world: World) -> World:
     world.ledger.seal()
     batch = world.issue(10_000)
     world.ledger.seal()
-    world.accept("owner", "transfer", {"from_account": "owner", "to_account": "alice",
-                                       "lots": lots(batch, 3_000), "venue": "otc"})
-    world.accept("alice", "transfer", {"from_account": "alice", "to_account": "bob",
-                                       "lots": serials(batch, 1_000, 1_500)})
+    world.accept(
+        "owner",
+        "transfer",
+        {
+            "from_account": "owner",
+            "to_account": "alice",
+            "lots": lots(batch, 3_000),
+            "venue": "otc",
+        },
+    )
+    world.accept(
+        "alice",
+        "transfer",
+        {"from_account": "alice", "to_account": "bob", "lots": serials(batch, 1_000, 1_500)},
+    )
     world.ledger.seal()
-    world.accept("bob", "retire", {"account": "bob", "lots": lots(batch, 200),
-                                   "beneficiary": {"name": "Bob"}, "purpose": "personal",
-                                   "jurisdiction": "CN-GD"})
+    world.accept(
+        "bob",
+        "retire",
+        {
+            "account": "bob",
+            "lots": lots(batch, 200),
+            "beneficiary": {"name": "Bob"},
+            "purpose": "personal",
+            "jurisdiction": "CN-GD",
+        },
+    )
     world.ledger.seal()
-    world.accept("owner", "pledge", {"account": "owner", "lots": lots(batch, 1_000),
-                                     "bank": "bank"}, ["bank"])
+    world.accept(
+        "owner",
+        "pledge",
+        {"account": "owner", "lots": lots(batch, 1_000), "bank": "bank"},
+        ["bank"],
+    )
     world.issue(500, to="alice")
     world.ledger.seal()
     return world
@@ -99,8 +127,11 @@ class TestHashChain:
             assert bytes(row["record"]) == history.ledger.record(row["idx"])
 
     def test_a_record_wraps_exactly_the_submitted_entry(self, world: World) -> None:
-        raw = world.sign("operator", "register_participant",
-                         world.participant_body("carol", ["holder"], "enterprise"))
+        raw = world.sign(
+            "operator",
+            "register_participant",
+            world.participant_body("carol", ["holder"], "enterprise"),
+        )
         (outcome,) = world.ledger.submit([raw])
         assert isinstance(outcome, Accepted)
         assert outcome.entry_hash == hashlib.sha256(raw).digest()
@@ -142,9 +173,7 @@ class TestCheckpoints:
         assert history.ledger.seal() is None
         assert checkpoint_sizes(history) == before
 
-    def test_a_checkpoint_is_sealed_once_enough_entries_are_unsealed(
-        self, ledger_url: str
-    ) -> None:
+    def test_a_checkpoint_is_sealed_once_enough_entries_are_unsealed(self, ledger_url: str) -> None:
         world = build_world(ledger_url, seal_every=4)
         try:
             start = world.ledger.size
@@ -167,8 +196,9 @@ class TestProofs:
         for index in range(size - 1):
             proof = lg.inclusion_proof(index, size)
             with pytest.raises(RootMismatch):
-                verify_inclusion(leaf_hash(records[index + 1]), index, size, proof,
-                                 lg.root_at(size))
+                verify_inclusion(
+                    leaf_hash(records[index + 1]), index, size, proof, lg.root_at(size)
+                )
 
     def test_consistency_proof_does_not_verify_against_a_wrong_old_root(
         self, history: World
@@ -190,16 +220,22 @@ class TestReopen:
         assert (reopened.size, reopened.sealed_size) == (size, size)
         assert reopened.root_at(size) == root
         batch = history.rows(schema.batches)[0]["id"]
-        event = history.accept("alice", "transfer", {"from_account": "alice",
-                                                     "to_account": "bob",
-                                                     "lots": lots(batch, 100)})
+        event = history.accept(
+            "alice",
+            "transfer",
+            {"from_account": "alice", "to_account": "bob", "lots": lots(batch, 100)},
+        )
         assert event.index == size
         assert parse_record(reopened.record(size)).prev_hash == hashlib.sha256(last).digest()
         reopened.seal()
         new_cp = open_note(history)
-        verify_consistency(old_cp.size, new_cp.size,
-                           reopened.consistency_proof(old_cp.size, new_cp.size),
-                           old_cp.root, new_cp.root)
+        verify_consistency(
+            old_cp.size,
+            new_cp.size,
+            reopened.consistency_proof(old_cp.size, new_cp.size),
+            old_cp.root,
+            new_cp.root,
+        )
         verify_log(history)
 
     def test_reopened_ledger_keeps_balances_and_sequence_numbers(self, history: World) -> None:
@@ -207,15 +243,23 @@ class TestReopen:
         held = history.held("bob", batch)
         bob = history["bob"]
         history.reopen()
-        stale = bob.sign(history.ledger.origin, "transfer",
-                         {"from_account": "bob", "to_account": "alice", "lots": lots(batch, 1)},
-                         seq=bob.seq)
+        stale = bob.sign(
+            history.ledger.origin,
+            "transfer",
+            {"from_account": "bob", "to_account": "alice", "lots": lots(batch, 1)},
+            seq=bob.seq,
+        )
         assert history.reject_raw(stale).code == "replayed_sequence"
-        assert history.reject("bob", "transfer", {"from_account": "bob", "to_account": "alice",
-                                                  "lots": lots(batch, held + 1)}) == (
-            "insufficient_credits")
-        history.accept("bob", "transfer", {"from_account": "bob", "to_account": "alice",
-                                           "lots": lots(batch, held)})
+        assert history.reject(
+            "bob",
+            "transfer",
+            {"from_account": "bob", "to_account": "alice", "lots": lots(batch, held + 1)},
+        ) == ("insufficient_credits")
+        history.accept(
+            "bob",
+            "transfer",
+            {"from_account": "bob", "to_account": "alice", "lots": lots(batch, held)},
+        )
 
     def test_a_ledger_opened_without_a_signer_refuses_entries(self, history: World) -> None:
         reader = Ledger.open(history.url)
@@ -241,8 +285,11 @@ class TestIdempotency:
 
     def test_resubmitted_entry_returns_its_index_and_writes_nothing(self, world: World) -> None:
         batch = world.issue(100)
-        raw = world.sign("owner", "transfer", {"from_account": "owner", "to_account": "alice",
-                                               "lots": lots(batch, 10)})
+        raw = world.sign(
+            "owner",
+            "transfer",
+            {"from_account": "owner", "to_account": "alice", "lots": lots(batch, 10)},
+        )
         index = world.accept_raw(raw).index
         self.resubmit(world, raw, index)
         self.resubmit(world, raw, index)
@@ -250,8 +297,11 @@ class TestIdempotency:
 
     def test_the_same_entry_twice_in_one_group_is_applied_once(self, world: World) -> None:
         batch = world.issue(100)
-        raw = world.sign("owner", "transfer", {"from_account": "owner", "to_account": "alice",
-                                               "lots": lots(batch, 10)})
+        raw = world.sign(
+            "owner",
+            "transfer",
+            {"from_account": "owner", "to_account": "alice", "lots": lots(batch, 10)},
+        )
         first, second = world.ledger.submit([raw, raw])
         assert isinstance(first, Accepted) and isinstance(second, Accepted)
         assert (second.index, second.duplicate) == (first.index, True)
@@ -270,16 +320,15 @@ class TestIdempotency:
         raw = world.sign("platform", "open_account", {"id": "u-1"})
         index = world.accept_raw(raw).index
         platform = world["platform"]
-        world.accept("operator", "revoke_key", {"participant": "platform",
-                                                "key_id": platform.key_id})
+        world.accept(
+            "operator", "revoke_key", {"participant": "platform", "key_id": platform.key_id}
+        )
         self.resubmit(world, raw, index)
 
     def test_resubmitted_genesis_is_recognised(self, world: World) -> None:
         self.resubmit(world, parse_record(world.ledger.record(0)).entry_raw, 0)
 
-    def test_another_entry_with_a_used_sequence_number_is_no_duplicate(
-        self, world: World
-    ) -> None:
+    def test_another_entry_with_a_used_sequence_number_is_no_duplicate(self, world: World) -> None:
         platform = world["platform"]
         world.accept(platform, "open_account", {"id": "u-1"})
         raw = platform.sign(world.ledger.origin, "open_account", {"id": "u-2"}, seq=platform.seq)
@@ -287,39 +336,89 @@ class TestIdempotency:
 
 
 class TestGroups:
+    def test_a_large_group_with_one_forged_signature_accepts_the_others(self, world: World) -> None:
+        """Large groups have their signatures checked beside the rules and are re-applied."""
+        count = WORKER_MIN_BATCH + 44
+        raws = [world.sign("platform", "open_account", {"id": f"u-{i}"}) for i in range(count)]
+        forged = 150
+        entry = orjson.loads(raws[forged])
+        sig = bytearray(base64.b64decode(entry["sigs"][0]["sig"]))
+        sig[0] ^= 0x80
+        entry["sigs"][0]["sig"] = base64.b64encode(bytes(sig)).decode()
+        raws[forged] = canonical.encode(entry)
+        size = world.ledger.size
+        outcomes = world.ledger.submit(raws)
+        rejected = [i for i, o in enumerate(outcomes) if isinstance(o, Rejected)]
+        assert rejected == [forged]
+        forged_outcome = outcomes[forged]
+        assert isinstance(forged_outcome, Rejected)
+        assert forged_outcome.error.code == "bad_signature"
+        indices = [o.index for o in outcomes if isinstance(o, Accepted)]
+        assert indices == list(range(size, size + count - 1))
+        opened = {row["id"] for row in world.rows(schema.accounts, custodian="platform")}
+        assert opened == {f"u-{i}" for i in range(count)} - {f"u-{forged}"}
+        verify_chain(world.records())
+
     def test_a_group_with_one_bad_entry_accepts_the_others(self, world: World) -> None:
         batch = world.issue(100)
         size = world.ledger.size
-        good1 = world.sign("owner", "transfer", {"from_account": "owner", "to_account": "alice",
-                                                 "lots": lots(batch, 10)})
-        bad = world.sign("owner", "transfer", {"from_account": "owner", "to_account": "bob",
-                                               "lots": lots(batch, 1_000)})
-        good2 = world.sign("owner", "retire", {"account": "owner", "lots": lots(batch, 5),
-                                               "beneficiary": {"name": "x"},
-                                               "purpose": "personal", "jurisdiction": "CN"})
+        good1 = world.sign(
+            "owner",
+            "transfer",
+            {"from_account": "owner", "to_account": "alice", "lots": lots(batch, 10)},
+        )
+        bad = world.sign(
+            "owner",
+            "transfer",
+            {"from_account": "owner", "to_account": "bob", "lots": lots(batch, 1_000)},
+        )
+        good2 = world.sign(
+            "owner",
+            "retire",
+            {
+                "account": "owner",
+                "lots": lots(batch, 5),
+                "beneficiary": {"name": "x"},
+                "purpose": "personal",
+                "jurisdiction": "CN",
+            },
+        )
         garbage = b'{"not":"an entry"}'
         outcomes = world.ledger.submit([good1, bad, garbage, good2])
         assert [type(o) for o in outcomes] == [Accepted, Rejected, Rejected, Accepted]
         assert [o.index for o in outcomes if isinstance(o, Accepted)] == [size, size + 1]
         assert [o.error.code for o in outcomes if isinstance(o, Rejected)] == [
-            "insufficient_credits", "invalid_input"]
+            "insufficient_credits",
+            "invalid_input",
+        ]
         assert parse_record(world.ledger.record(size)).entry_raw == good1
         assert parse_record(world.ledger.record(size + 1)).entry_raw == good2
         assert world.ledger.size == size + 2
-        assert (world.held("owner", batch), world.held("alice", batch),
-                world.held("bob", batch)) == (85, 10, 0)
+        assert (
+            world.held("owner", batch),
+            world.held("alice", batch),
+            world.held("bob", batch),
+        ) == (85, 10, 0)
         assert world.supply(batch)["retired"] == 5
         verify_chain(world.records())
 
     def test_an_entry_relying_on_a_rejected_one_is_rejected_too(self, world: World) -> None:
         batch = world.issue(100)
-        bad = world.sign("owner", "transfer", {"from_account": "owner", "to_account": "bob",
-                                               "lots": lots(batch, 1_000)})
-        onward = world.sign("bob", "transfer", {"from_account": "bob", "to_account": "alice",
-                                                "lots": lots(batch, 1)})
+        bad = world.sign(
+            "owner",
+            "transfer",
+            {"from_account": "owner", "to_account": "bob", "lots": lots(batch, 1_000)},
+        )
+        onward = world.sign(
+            "bob",
+            "transfer",
+            {"from_account": "bob", "to_account": "alice", "lots": lots(batch, 1)},
+        )
         outcomes = world.ledger.submit([bad, onward])
         assert [o.error.code for o in outcomes if isinstance(o, Rejected)] == [
-            "insufficient_credits", "insufficient_credits"]
+            "insufficient_credits",
+            "insufficient_credits",
+        ]
 
     def test_an_all_rejected_group_writes_nothing(self, world: World) -> None:
         before, size = world.snapshot(), world.ledger.size
@@ -349,13 +448,28 @@ class TestCrash:
 
     def group(self, world: World, batch: str) -> list[bytes]:
         return [
-            world.sign("alice", "transfer", {"from_account": "alice", "to_account": "bob",
-                                              "lots": lots(batch, 100)}),
-            world.sign("bob", "retire", {"account": "bob", "lots": lots(batch, 40),
-                                         "beneficiary": {"name": "Bob"}, "purpose": "personal",
-                                         "jurisdiction": "CN-GD"}),
-            world.sign("alice", "pledge", {"account": "alice", "lots": lots(batch, 300),
-                                           "bank": "bank"}, ["bank"]),
+            world.sign(
+                "alice",
+                "transfer",
+                {"from_account": "alice", "to_account": "bob", "lots": lots(batch, 100)},
+            ),
+            world.sign(
+                "bob",
+                "retire",
+                {
+                    "account": "bob",
+                    "lots": lots(batch, 40),
+                    "beneficiary": {"name": "Bob"},
+                    "purpose": "personal",
+                    "jurisdiction": "CN-GD",
+                },
+            ),
+            world.sign(
+                "alice",
+                "pledge",
+                {"account": "alice", "lots": lots(batch, 300), "bank": "bank"},
+                ["bank"],
+            ),
         ]
 
     def test_failure_mid_flush_stores_nothing_and_the_ledger_carries_on(
@@ -365,7 +479,7 @@ class TestCrash:
         lg = world.ledger
         before, size, root = world.snapshot(), lg.size, lg.root_at(lg.size)
         raws = self.group(world, batch)
-        monkeypatch.setattr(ledger.log, "write_changes", failing_write(ledger.log.write_changes))
+        monkeypatch.setattr(ledger.log, "write_changes", failing_write(write_changes))
         with pytest.raises(OSError, match="disk full"):
             lg.submit(raws, seal=True)
         monkeypatch.undo()
@@ -374,14 +488,23 @@ class TestCrash:
         # The in-memory head is back where it was: the same entries go in at the same places.
         outcomes = lg.submit(raws)
         assert [(type(o), getattr(o, "index", None)) for o in outcomes] == [
-            (Accepted, size), (Accepted, size + 1), (Accepted, size + 2)]
+            (Accepted, size),
+            (Accepted, size + 1),
+            (Accepted, size + 2),
+        ]
         assert not any(o.duplicate for o in outcomes if isinstance(o, Accepted))
-        assert parse_record(lg.record(size)).prev_hash == hashlib.sha256(
-            lg.record(size - 1)).digest()
+        assert (
+            parse_record(lg.record(size)).prev_hash == hashlib.sha256(lg.record(size - 1)).digest()
+        )
         assert lg.root_at(size) == root
         assert (world.held("alice", batch), world.held("bob", batch)) == (600, 60)
-        assert world.supply(batch) == {"issued": 1_000, "held": 660, "pledged": 300,
-                                       "retired": 40, "cancelled": 0}
+        assert world.supply(batch) == {
+            "issued": 1_000,
+            "held": 660,
+            "pledged": 300,
+            "retired": 40,
+            "cancelled": 0,
+        }
         lg.seal()
         verify_log(world)
 
@@ -415,13 +538,12 @@ class TestCrash:
         world, batch = funded
         size = world.ledger.size
         raws = self.group(world, batch)
-        monkeypatch.setattr(ledger.log, "write_changes", failing_write(ledger.log.write_changes))
+        monkeypatch.setattr(ledger.log, "write_changes", failing_write(write_changes))
         with pytest.raises(OSError):
             world.ledger.submit(raws)
         monkeypatch.undo()
         reopened = world.reopen()
         assert reopened.size == size
         outcomes = reopened.submit(raws)
-        assert [o.index for o in outcomes if isinstance(o, Accepted)] == [size, size + 1,
-                                                                         size + 2]
+        assert [o.index for o in outcomes if isinstance(o, Accepted)] == [size, size + 1, size + 2]
         verify_log(world)

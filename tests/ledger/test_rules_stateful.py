@@ -34,7 +34,7 @@ from hypothesis.stateful import (
 
 from ledger.log import Accepted, Rejected
 from ledger.storage import schema
-from tests.builders import World, build_world
+from tests.builders import build_world
 from tests.databases import fresh_database
 
 ACCOUNTS = ("owner", "alice", "bob", "bank")
@@ -78,8 +78,11 @@ class Model:
     def held(self, account: str, batch: str) -> list[int]:
         """Serials of ``batch`` that ``account`` holds, ascending."""
         base = self.first[batch]
-        return [base + i for i, c in enumerate(self.cells[batch])
-                if c.account == account and c.status == "held"]
+        return [
+            base + i
+            for i, c in enumerate(self.cells[batch])
+            if c.account == account and c.status == "held"
+        ]
 
     def cell(self, batch: str, serial: int) -> Cell:
         return self.cells[batch][serial - self.first[batch]]
@@ -107,7 +110,7 @@ class CreditRules(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.resources.close()
 
-    # -- planning entries against the model --------------------------------------------------------
+    # -- planning entries against the model ------------------------------------------------------
     def draw_holder(self, data: st.DataObject) -> str:
         """An account, most often one that holds something."""
         holders = [a for a in ACCOUNTS if any(self.model.held(a, b) for b in self.model.cells)]
@@ -115,8 +118,9 @@ class CreditRules(RuleBasedStateMachine):
             return data.draw(st.sampled_from(holders), label="account")
         return data.draw(st.sampled_from(ACCOUNTS), label="account")
 
-    def draw_lots(self, data: st.DataObject, account: str) -> tuple[list[dict[str, Any]], Taken,
-                                                                      str | None]:
+    def draw_lots(
+        self, data: st.DataObject, account: str
+    ) -> tuple[list[dict[str, Any]], Taken, str | None]:
         """One or two lot requests from ``account``; what they take, or the expected error.
 
         Most requests can be met; some ask for more than is held or for serials not held.
@@ -135,8 +139,9 @@ class CreditRules(RuleBasedStateMachine):
                 if held and likely(data, "coverable quantity"):
                     quantity = data.draw(st.integers(1, len(held)), label="quantity")
                 else:
-                    quantity = data.draw(st.integers(len(held) + 1, len(held) + 3),
-                                         label="quantity")
+                    quantity = data.draw(
+                        st.integers(len(held) + 1, len(held) + 3), label="quantity"
+                    )
                 requests.append({"batch": batch, "quantity": quantity})
                 wanted = held[:quantity] if quantity <= len(held) else None
                 failure = "insufficient_credits"
@@ -211,11 +216,17 @@ class CreditRules(RuleBasedStateMachine):
     def plan_retire(self, data: st.DataObject) -> Plan:
         account = self.draw_holder(data)
         requests, taken, code = self.draw_lots(data, account)
-        body = {"account": account, "lots": requests, "beneficiary": {"name": account},
-                "purpose": "enterprise_neutrality", "jurisdiction": "CN-GD"}
+        body = {
+            "account": account,
+            "lots": requests,
+            "beneficiary": {"name": account},
+            "purpose": "enterprise_neutrality",
+            "jurisdiction": "CN-GD",
+        }
         raw = self.world.sign(account, "retire", body)
-        return self.plan(raw, code, lambda index: self.mark(taken, status="retired",
-                                                             ref=f"RET-{index}"))
+        return self.plan(
+            raw, code, lambda index: self.mark(taken, status="retired", ref=f"RET-{index}")
+        )
 
     def plan_cancel(self, data: st.DataObject) -> Plan:
         account = self.draw_holder(data)
@@ -224,11 +235,16 @@ class CreditRules(RuleBasedStateMachine):
             body = {"account": account, "lots": requests, "reason": "administrative_invalidation"}
             raw = self.world.sign("regulator", "cancel", body)
         else:
-            body = {"account": account, "lots": requests, "reason": "export",
-                    "destination": "Verra registry"}
+            body = {
+                "account": account,
+                "lots": requests,
+                "reason": "export",
+                "destination": "Verra registry",
+            }
             raw = self.world.sign(account, "cancel", body)
-        return self.plan(raw, code, lambda index: self.mark(taken, status="cancelled",
-                                                             ref=f"CAN-{index}"))
+        return self.plan(
+            raw, code, lambda index: self.mark(taken, status="cancelled", ref=f"CAN-{index}")
+        )
 
     def plan_pledge(self, data: st.DataObject) -> Plan:
         account = self.draw_holder(data)
@@ -270,11 +286,13 @@ class CreditRules(RuleBasedStateMachine):
         if self.model.cells:
             kinds += [self.plan_transfer, self.plan_retire, self.plan_cancel, self.plan_pledge]
         if self.model.pledges:
-            kinds += [lambda d: self.plan_close(d, "release_pledge"),
-                      lambda d: self.plan_close(d, "enforce_pledge")]
+            kinds += [
+                lambda d: self.plan_close(d, "release_pledge"),
+                lambda d: self.plan_close(d, "enforce_pledge"),
+            ]
         return data.draw(st.sampled_from(kinds), label="operation")(data)
 
-    # -- running plans ------------------------------------------------------------------------------
+    # -- running plans ---------------------------------------------------------------------------
     def run_one(self, plan: Plan) -> None:
         if plan.expect is None:
             self.world.accept_raw(plan.raw)
@@ -295,7 +313,7 @@ class CreditRules(RuleBasedStateMachine):
                 assert isinstance(outcome, Rejected), outcome
                 assert outcome.error.code == plan.expect
 
-    # -- rules ----------------------------------------------------------------------------------------
+    # -- rules -----------------------------------------------------------------------------------
     @initialize(data=st.data())
     def first_batch(self, data: st.DataObject) -> None:
         self.run_one(self.plan_issue(data))
@@ -345,7 +363,7 @@ class CreditRules(RuleBasedStateMachine):
     def restart(self) -> None:
         self.world.reopen()
 
-    # -- invariants, read from the database -------------------------------------------------------
+    # -- invariants, read from the database ------------------------------------------------------
     @invariant()
     def database_matches_the_model(self) -> None:
         world, model = self.world, self.model
@@ -356,8 +374,9 @@ class CreditRules(RuleBasedStateMachine):
         for bid, row in batches.items():
             counters = {k: row[k] for k in ("issued", "held", "pledged", "retired", "cancelled")}
             assert all(v >= 0 for v in counters.values()), counters
-            assert counters["issued"] == (counters["held"] + counters["pledged"]
-                                          + counters["retired"] + counters["cancelled"])
+            assert counters["issued"] == (
+                counters["held"] + counters["pledged"] + counters["retired"] + counters["cancelled"]
+            )
             assert row["serial_end"] - row["serial_start"] == counters["issued"]
             ranges = [h for h in holdings if h["batch"] == bid]
             # Tiling: sorted by start, each range begins where the one before it ended.
@@ -371,7 +390,10 @@ class CreditRules(RuleBasedStateMachine):
                 for serial in range(h["serial_start"], h["serial_end"]):
                     cell = model.cell(bid, serial)
                     assert (h["account"], h["status"], h["ref"]) == (
-                        cell.account, cell.status, cell.ref), f"{bid} serial {serial}"
+                        cell.account,
+                        cell.status,
+                        cell.ref,
+                    ), f"{bid} serial {serial}"
             assert cursor == row["serial_end"], f"{bid} holdings stop at {cursor}"
             for status in ("held", "pledged", "retired", "cancelled"):
                 assert by_status[status] == counters[status], (bid, status)

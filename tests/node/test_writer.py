@@ -17,9 +17,7 @@ from tests.builders import World, build_world
 
 def render(outcomes: Sequence[Outcome]) -> Reply:
     """Indexes of the accepted entries, or the first rejection's code."""
-    text = ",".join(
-        str(o.index) if isinstance(o, Accepted) else o.error.code for o in outcomes
-    )
+    text = ",".join(str(o.index) if isinstance(o, Accepted) else o.error.code for o in outcomes)
     return Reply(200, "text/plain", text.encode())
 
 
@@ -31,8 +29,9 @@ def world(ledger_url: str) -> Iterator[World]:
 
 
 def start(world: World, reports: list[GroupReport], **kw: int) -> GroupWriter:
-    writer = GroupWriter(lambda: Ledger.open(world.url, world.signer), on_group=reports.append,
-                         **kw)
+    writer = GroupWriter(
+        lambda: Ledger.open(world.url, world.signer), on_group=reports.append, **kw
+    )
     writer.start()
     return writer
 

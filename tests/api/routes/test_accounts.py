@@ -40,12 +40,22 @@ def served(story: tuple[World, Story]) -> Iterator[tuple[World, Story, TestClien
     with serve(world) as client:
         old = world["alice"]
         new = Identity(old.participant, Identity.generate("alice").key, seq=old.seq)
-        assert post_entry(client, world.sign(old, "add_key", {"participant": "alice",
-                                                              "public_key": new.public_key_b64})
-                          ).status_code == 201
-        assert post_entry(client, world.sign(old, "revoke_key", {"participant": "alice",
-                                                                 "key_id": old.key_id})
-                          ).status_code == 201
+        assert (
+            post_entry(
+                client,
+                world.sign(
+                    old, "add_key", {"participant": "alice", "public_key": new.public_key_b64}
+                ),
+            ).status_code
+            == 201
+        )
+        assert (
+            post_entry(
+                client,
+                world.sign(old, "revoke_key", {"participant": "alice", "key_id": old.key_id}),
+            ).status_code
+            == 201
+        )
         new.seq = old.seq
         world.ids["alice"] = new
         yield world, facts, client, old
@@ -151,8 +161,9 @@ class TestSignedRequests:
         world, _, client, _ = served
         headers = sign_request(world["bob"], "GET", "/v1/accounts/bob")
         del headers[SIGNATURE]
-        assert_problem(client.get("/v1/accounts/bob", headers=headers), 401,
-                       "authentication_required")
+        assert_problem(
+            client.get("/v1/accounts/bob", headers=headers), 401, "authentication_required"
+        )
 
     def test_a_key_claimed_by_another_participant_is_refused(
         self, served: tuple[World, Story, TestClient, Identity]
@@ -160,8 +171,9 @@ class TestSignedRequests:
         world, _, client, _ = served
         impostor = Identity("bob", world["alice"].key)
         target = "/v1/accounts/bob"
-        assert_problem(client.get(target, headers=sign_request(impostor, "GET", target)), 401,
-                       "bad_signature")
+        assert_problem(
+            client.get(target, headers=sign_request(impostor, "GET", target)), 401, "bad_signature"
+        )
 
     def test_an_unknown_key_is_refused(
         self, served: tuple[World, Story, TestClient, Identity]
@@ -169,8 +181,9 @@ class TestSignedRequests:
         _, _, client, _ = served
         target = "/v1/accounts/bob"
         stranger = Identity.generate("bob")
-        assert_problem(client.get(target, headers=sign_request(stranger, "GET", target)), 401,
-                       "unknown_key")
+        assert_problem(
+            client.get(target, headers=sign_request(stranger, "GET", target)), 401, "unknown_key"
+        )
 
     def test_an_unknown_account_is_404_to_a_signed_caller(
         self, served: tuple[World, Story, TestClient, Identity]
@@ -198,11 +211,21 @@ class TestAccountReads:
     ) -> None:
         world, facts, client, _ = served
         target = "/v1/accounts/alice/balances"
-        (balance,) = client.get(target, headers=sign_request(world["alice"], "GET", target)
-                                ).json()["items"]
-        assert balance == {"batch": facts.batch, "held": 1000 * 10**6, "pledged": 0,
-                           "retired": 0, "cancelled": 19 * 10**6}
+        (balance,) = client.get(target, headers=sign_request(world["alice"], "GET", target)).json()[
+            "items"
+        ]
+        assert balance == {
+            "batch": facts.batch,
+            "held": 1000 * 10**6,
+            "pledged": 0,
+            "retired": 0,
+            "cancelled": 19 * 10**6,
+        }
         target = "/v1/accounts/alice/history"
-        kinds = [h["kind"] for h in client.get(
-            target, headers=sign_request(world["alice"], "GET", target)).json()["items"]]
+        kinds = [
+            h["kind"]
+            for h in client.get(target, headers=sign_request(world["alice"], "GET", target)).json()[
+                "items"
+            ]
+        ]
         assert kinds == ["transfer_in", "cancel"]

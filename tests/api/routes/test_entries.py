@@ -78,8 +78,9 @@ class TestSingleSubmission:
     ) -> None:
         batch = issued(world, client, 100)
         before = world.snapshot()
-        problem = assert_problem(post_entry(client, transfer(world, batch, 101)), 409,
-                                 "insufficient_credits")
+        problem = assert_problem(
+            post_entry(client, transfer(world, batch, 101)), 409, "insufficient_credits"
+        )
         assert "100" in problem["detail"] or "101" in problem["detail"]
         assert world.snapshot() == before
 
@@ -113,10 +114,15 @@ class TestMalformedRequests:
         assert world.snapshot() == before
 
     def test_bad_signature_is_401(self, world: World, client: TestClient) -> None:
-        raw = world.sign("alice", "transfer", {"from_account": "alice", "to_account": "bob",
-                                               "lots": lots("PHCER-2001-000001", 1)})
+        raw = world.sign(
+            "alice",
+            "transfer",
+            {"from_account": "alice", "to_account": "bob", "lots": lots("PHCER-2001-000001", 1)},
+        )
         sig_at = raw.index(b'"sig":"') + len(b'"sig":"')
-        forged = raw[:sig_at] + (b"B" if raw[sig_at:sig_at + 1] == b"A" else b"A") + raw[sig_at + 1:]
+        forged = (
+            raw[:sig_at] + (b"B" if raw[sig_at : sig_at + 1] == b"A" else b"A") + raw[sig_at + 1 :]
+        )
         before = world.snapshot()
         response = assert_problem(post_entry(client, forged), 401, "bad_signature")
         assert response["code"] == "bad_signature"
@@ -130,8 +136,9 @@ class TestMalformedRequests:
 
     def test_unknown_operation_is_400(self, world: World, client: TestClient) -> None:
         before = world.snapshot()
-        assert_problem(post_entry(client, world.sign("alice", "mint", {})), 400,
-                       "unknown_operation")
+        assert_problem(
+            post_entry(client, world.sign("alice", "mint", {})), 400, "unknown_operation"
+        )
         assert world.snapshot() == before
 
     def test_replayed_sequence_is_409(self, world: World, client: TestClient) -> None:
@@ -153,8 +160,7 @@ class TestMalformedRequests:
     def test_oversized_entry_is_413(self, world: World) -> None:
         with serve(world, max_entry_bytes=1000, max_bulk_bytes=1000) as client:
             before = world.snapshot()
-            assert_problem(post_entry(client, b"{" + b" " * 1000 + b"}"), 413,
-                           "payload_too_large")
+            assert_problem(post_entry(client, b"{" + b" " * 1000 + b"}"), 413, "payload_too_large")
             assert world.snapshot() == before
 
     def test_bulk_with_too_many_lines_is_413_and_applies_none(self, world: World) -> None:
@@ -174,8 +180,7 @@ class TestMalformedRequests:
     ) -> None:
         raw = world.sign("platform", "open_account", {"id": "p-1"})
         before = world.snapshot()
-        response = client.post("/v1/entries", content=raw,
-                               headers={**JSON, "Idempotency-Key": key})
+        response = client.post("/v1/entries", content=raw, headers={**JSON, "Idempotency-Key": key})
         assert_problem(response, 400, "invalid_input")
         assert world.snapshot() == before
 
@@ -214,15 +219,19 @@ class TestBulkSubmission:
     ) -> None:
         platforms = [f"pl{i}" for i in range(8)]
         register = [
-            world.sign("operator", "register_participant",
-                       world.participant_body(pid, ["platform"], "platform"))
+            world.sign(
+                "operator",
+                "register_participant",
+                world.participant_body(pid, ["platform"], "platform"),
+            )
             for pid in platforms
         ]
         assert post_bulk(client, register).json()["accepted"] == 8
 
         def open_accounts(platform: str) -> list[int]:
-            raws = [world.sign(platform, "open_account", {"id": f"{platform}-{n}"})
-                    for n in range(8)]
+            raws = [
+                world.sign(platform, "open_account", {"id": f"{platform}-{n}"}) for n in range(8)
+            ]
             return [int(post_entry(client, raw).json()["index"]) for raw in raws]
 
         with ThreadPoolExecutor(8) as pool:
@@ -246,14 +255,13 @@ class TestIdempotencyKey:
         assert world.held("alice", batch) == 250
         assert len(world.rows(schema.idempotency_keys, key="order-1")) == 1
 
-    def test_same_key_with_another_body_is_refused(
-        self, world: World, client: TestClient
-    ) -> None:
+    def test_same_key_with_another_body_is_refused(self, world: World, client: TestClient) -> None:
         batch = issued(world, client)
         post_entry(client, transfer(world, batch, 1), key="k")
         before = world.snapshot()
-        assert_problem(post_entry(client, transfer(world, batch, 2), key="k"), 422,
-                       "idempotency_key_reused")
+        assert_problem(
+            post_entry(client, transfer(world, batch, 2), key="k"), 422, "idempotency_key_reused"
+        )
         assert world.snapshot() == before
 
     def test_bulk_retry_returns_the_original_per_line_outcomes(
@@ -284,8 +292,9 @@ class TestIdempotencyKey:
     ) -> None:
         batch = issued(world, client, 10)
         before = world.snapshot()
-        assert_problem(post_entry(client, transfer(world, batch, 11), key="k2"), 409,
-                       "insufficient_credits")
+        assert_problem(
+            post_entry(client, transfer(world, batch, 11), key="k2"), 409, "insufficient_credits"
+        )
         assert world.snapshot() == before
         # The key is free: once credits suffice, the same key applies the new request.
         assert post_entry(client, transfer(world, batch, 10), key="k2").status_code == 201

@@ -103,8 +103,11 @@ class TestProofs:
         size = client.get("/v1/log/info").json()["size"]
         proof = client.get("/v1/log/proofs/inclusion", params={"index": 5, "size": size}).json()
         assert (proof["index"], proof["size"]) == (5, size)
-        record = b64(client.get("/v1/log/entries", params={"start": 5, "limit": 1}).json()
-                     ["records"][0]["record"])
+        record = b64(
+            client.get("/v1/log/entries", params={"start": 5, "limit": 1}).json()["records"][0][
+                "record"
+            ]
+        )
         path = [b64(h) for h in proof["proof"]]
         verify_inclusion(leaf_hash(record), 5, size, path, b64(proof["root"]))
 

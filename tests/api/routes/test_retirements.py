@@ -20,8 +20,11 @@ class TestRetirements:
         self, reader: tuple[TestClient, Story]
     ) -> None:
         client, facts = reader
-        for params in ({"beneficiary": "Beijing CBD Forum"}, {"beneficiary": "USCC-1"},
-                       {"event_ref": "CBD-2024"}):
+        for params in (
+            {"beneficiary": "Beijing CBD Forum"},
+            {"beneficiary": "USCC-1"},
+            {"event_ref": "CBD-2024"},
+        ):
             found = client.get("/v1/retirements", params=params).json()["items"]
             assert [r["id"] for r in found] == [facts.retirement], params
         assert client.get("/v1/retirements", params={"event_ref": "other"}).json()["items"] == []

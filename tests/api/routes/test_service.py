@@ -48,8 +48,11 @@ class TestMetrics:
         assert metric(text, 'carbonledger_rejections_total{code="not_authorised"}') == 1
         assert metric(text, 'carbonledger_rejections_total{code="invalid_input"}') == 1
         assert metric(text, "carbonledger_group_size_count") == 3
-        assert metric(
-            text,
-            'carbonledger_request_seconds_count{method="POST",route="/v1/entries",status="201"}',
-        ) == 1
+        assert (
+            metric(
+                text,
+                'carbonledger_request_seconds_count{method="POST",route="/v1/entries",status="201"}',
+            )
+            == 1
+        )
         assert "carbonledger_checkpoints_sealed_total" in text

@@ -22,4 +22,6 @@ class TestTrades:
     def test_filtered_by_venue_and_time(self, reader: tuple[TestClient, Story]) -> None:
         client, _ = reader
         assert client.get("/v1/trades", params={"venue": "otc"}).json()["items"] == []
-        assert client.get("/v1/trades", params={"since_ms": 4_000_000_000_000}).json()["items"] == []
+        assert (
+            client.get("/v1/trades", params={"since_ms": 4_000_000_000_000}).json()["items"] == []
+        )

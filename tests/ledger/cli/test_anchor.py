@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from contracts.inprocess import InProcessChain
+from ledger.cli.anchor import start_anchorer
 from ledger.cli.main import app
 from ledger.queries.anchors import latest_anchor
 from ledger.storage.engine import make_engine
@@ -62,7 +62,7 @@ class TestAnchorNow:
         assert again == {"receipt": receipt, "sent": False}
         assert cli.json("anchors") == [receipt]
         table = cli.run("anchors")
-        assert table.exit_code == 0 and receipt["tx_hash"] in table.stdout.replace("\n", "")
+        assert table.exit_code == 0 and f"0x{receipt['tx_hash'][:16]}…" in table.stdout
 
     def test_a_split_view_is_recorded_and_exits_1_with_its_code(self, cli: AnchorCli) -> None:
         origin = cli.world.ledger.origin
@@ -126,3 +126,23 @@ class TestJournalPlace:
         )
         assert default_journal("sqlite:///:memory:") is None
         assert default_journal("postgresql://db.example/ledger") is None
+
+
+class TestBesideTheSequencer:
+    def test_serve_anchor_runs_the_loop_configured_by_the_environment(
+        self, cli: AnchorCli, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for name, value in {**cli.env, "CARBONLEDGER_ANCHOR_EVERY_CHECKPOINTS": "1"}.items():
+            monkeypatch.setenv(name, value)
+        lines: list[str] = []
+        worker = start_anchorer(cli.world.url, lines.append)
+        try:
+            cli.world.ledger.seal()
+            deadline = time.monotonic() + 30
+            while latest_anchor(cli.world.ledger.engine) is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            worker.stop()
+        size = cli.world.ledger.sealed_size
+        assert lines[0] == "anchoring on in-process every 1 checkpoints or 600.0 s"
+        assert any(line.startswith(f"anchorer: anchored size {size} in block") for line in lines)

@@ -35,8 +35,10 @@ class TestChangeCustodianAccepted:
 
 class TestChangeCustodianRejected:
     def test_unknown_account_is_rejected(self, world: World, personal: str) -> None:
-        assert world.reject("platform", "change_custodian", handover(account="u-9"),
-                            ["platform2"]) == "unknown_account"
+        assert (
+            world.reject("platform", "change_custodian", handover(account="u-9"), ["platform2"])
+            == "unknown_account"
+        )
 
     def test_handover_by_a_platform_not_keeping_the_account_is_rejected(
         self, world: World, personal: str
@@ -46,16 +48,20 @@ class TestChangeCustodianRejected:
     def test_a_participant_account_has_no_custodian_to_change(
         self, world: World, personal: str
     ) -> None:
-        assert world.reject("alice", "change_custodian", handover(account="alice"),
-                            ["platform2"]) == "invalid_input"
+        assert (
+            world.reject("alice", "change_custodian", handover(account="alice"), ["platform2"])
+            == "invalid_input"
+        )
 
     def test_new_custodian_must_be_a_platform(self, world: World, personal: str) -> None:
         assert world.reject("platform", "change_custodian", handover("bank"), ["bank"]) == (
-            "not_authorised")
+            "not_authorised"
+        )
 
     def test_new_custodian_must_be_registered(self, world: World, personal: str) -> None:
         assert world.reject("platform", "change_custodian", handover("nobody")) == (
-            "unknown_participant")
+            "unknown_participant"
+        )
 
     def test_new_custodian_must_cosign(self, world: World, personal: str) -> None:
         assert world.reject("platform", "change_custodian", handover()) == "missing_cosignature"
@@ -63,4 +69,5 @@ class TestChangeCustodianRejected:
     def test_unknown_field_is_invalid_input(self, world: World, personal: str) -> None:
         body = {**handover(), "reason": "user request"}
         assert world.reject("platform", "change_custodian", body, ["platform2"]) == (
-            "invalid_input")
+            "invalid_input"
+        )

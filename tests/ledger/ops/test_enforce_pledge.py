@@ -12,9 +12,9 @@ from tests.builders import World, lots
 def pledged(world: World) -> tuple[str, str]:
     """(batch, pledge id): ``owner`` holds 1,000 g and pledged serials 0-400 to ``bank``."""
     batch = world.issue(1000)
-    event = world.accept("owner", "pledge",
-                         {"account": "owner", "lots": lots(batch, 400), "bank": "bank"},
-                         ["bank"])
+    event = world.accept(
+        "owner", "pledge", {"account": "owner", "lots": lots(batch, 400), "bank": "bank"}, ["bank"]
+    )
     return batch, str(event.data["pledge"])
 
 
@@ -24,30 +24,47 @@ class TestEnforcePledgeAccepted:
     ) -> None:
         batch, pid = pledged
         event = world.accept("bank", "enforce_pledge", {"pledge": pid})
-        assert event.data == {"pledge": pid, "to_account": "bank",
-                              "lots": [{"batch": batch, "ranges": [[0, 400]]}]}
+        assert event.data == {
+            "pledge": pid,
+            "to_account": "bank",
+            "lots": [{"batch": batch, "ranges": [[0, 400]]}],
+        }
         row = world.row(schema.pledges, id=pid)
         assert row is not None and (row["status"], row["closed_at"]) == ("enforced", event.index)
-        assert world.holdings(batch) == [(0, 400, "bank", "held", None),
-                                         (400, 1000, "owner", "held", None)]
-        assert world.supply(batch) == {"issued": 1000, "held": 1000, "pledged": 0,
-                                       "retired": 0, "cancelled": 0}
+        assert world.holdings(batch) == [
+            (0, 400, "bank", "held", None),
+            (400, 1000, "owner", "held", None),
+        ]
+        assert world.supply(batch) == {
+            "issued": 1000,
+            "held": 1000,
+            "pledged": 0,
+            "retired": 0,
+            "cancelled": 0,
+        }
 
     def test_the_bank_may_sell_enforced_credits(
         self, world: World, pledged: tuple[str, str]
     ) -> None:
         batch, pid = pledged
         world.accept("bank", "enforce_pledge", {"pledge": pid})
-        world.accept("bank", "transfer",
-                     {"from_account": "bank", "to_account": "alice", "lots": lots(batch, 400),
-                      "price_fen_per_tonne": 2000, "venue": "auction"})
+        world.accept(
+            "bank",
+            "transfer",
+            {
+                "from_account": "bank",
+                "to_account": "alice",
+                "lots": lots(batch, 400),
+                "price_fen_per_tonne": 2000,
+                "venue": "auction",
+            },
+        )
         assert world.held("alice", batch) == 400 and world.held("bank", batch) == 0
 
 
 class TestEnforcePledgeRejected:
     def test_the_holder_cannot_enforce(self, world: World, pledged: tuple[str, str]) -> None:
-        assert world.reject("owner", "enforce_pledge", {"pledge": pledged[1]}) == (
-            "not_authorised")
+        assert world.reject("owner", "enforce_pledge", {"pledge": pledged[1]}) == ("not_authorised")
 
     def test_unknown_pledge_is_rejected(self, world: World, pledged: tuple[str, str]) -> None:
         assert world.reject("bank", "enforce_pledge", {"pledge": "PLG-999"}) == "unknown_pledge"

@@ -22,17 +22,25 @@ def bare_ledger(url: str, signer: NoteSigner) -> Ledger:
     engine = make_engine(url)
     upgrade(engine)
     with engine.begin() as conn:
-        conn.execute(insert(schema.meta), [
-            {"key": "origin", "value": ORIGIN},
-            {"key": "log_vkey", "value": signer.verifier().vkey()},
-            {"key": "format", "value": "1"},
-        ])
+        conn.execute(
+            insert(schema.meta),
+            [
+                {"key": "origin", "value": ORIGIN},
+                {"key": "log_vkey", "value": signer.verifier().vkey()},
+                {"key": "format", "value": "1"},
+            ],
+        )
     return Ledger(engine, signer)
 
 
 def genesis_body(operator: Identity, *, origin: str = ORIGIN) -> dict[str, str]:
-    return {"origin": origin, "log_key": "unused", "operator_id": operator.participant,
-            "operator_name": "Operator", "operator_key": operator.public_key_b64}
+    return {
+        "origin": origin,
+        "log_key": "unused",
+        "operator_id": operator.participant,
+        "operator_name": "Operator",
+        "operator_key": operator.public_key_b64,
+    }
 
 
 def rejected_on_empty_log(ledger: Ledger, raw: bytes) -> LedgerError:
@@ -53,7 +61,10 @@ class TestGenesisAccepted:
         participant = world.row(schema.participants, id="operator")
         assert participant is not None
         assert (participant["kind"], participant["roles"], participant["registered_at"]) == (
-            "operator", "registrar", 0)
+            "operator",
+            "registrar",
+            0,
+        )
         key = world.row(schema.keys, key_id=world.operator.key_id)
         assert key is not None and key["participant"] == "operator" and key["revoked_at"] is None
         account = world.row(schema.accounts, id="operator")
@@ -87,9 +98,11 @@ class TestGenesisRejected:
         signer, operator = NoteSigner.generate(ORIGIN), Identity.generate("op")
         ledger = bare_ledger(ledger_url, signer)
         try:
-            raw = operator.sign(ORIGIN, "register_program",
-                                {"code": "PHCER", "name": "x", "region": "CN-GD",
-                                 "administrator": "op"})
+            raw = operator.sign(
+                ORIGIN,
+                "register_program",
+                {"code": "PHCER", "name": "x", "region": "CN-GD", "administrator": "op"},
+            )
             assert rejected_on_empty_log(ledger, raw).code == "invalid_genesis"
         finally:
             ledger.close()
@@ -144,7 +157,6 @@ class TestGenesisRejected:
     def test_creating_a_ledger_where_one_exists_is_refused(self, world: World) -> None:
         before = world.snapshot()
         with pytest.raises(RuleViolation) as caught:
-            Ledger.create(world.url, ORIGIN, Identity.generate("op2"),
-                          NoteSigner.generate(ORIGIN))
+            Ledger.create(world.url, ORIGIN, Identity.generate("op2"), NoteSigner.generate(ORIGIN))
         assert caught.value.code == "ledger_exists"
         assert world.snapshot() == before

@@ -15,8 +15,12 @@ from ledger.storage import schema
 from tests.builders import DIGEST, METHODOLOGY, PROGRAM, PROJECT, TONNE, World, sign_any_json
 
 Body = dict[str, Any]
-FACTOR = {"name": "grid_emission_factor", "value": "0.5271", "unit": "kgCO2/kWh",
-          "source": "MEE 2022"}
+FACTOR = {
+    "name": "grid_emission_factor",
+    "value": "0.5271",
+    "unit": "kgCO2/kWh",
+    "source": "MEE 2022",
+}
 
 
 def period(start: str, end: str) -> tuple[str, str]:
@@ -25,23 +29,55 @@ def period(start: str, end: str) -> tuple[str, str]:
 
 class TestIssueAccepted:
     def test_issuance_creates_a_batch_with_its_supply_and_serials(self, world: World) -> None:
-        body = world.issue_body(1019 * TONNE, vintage=period("2022-01-01", "2022-12-31"),
-                                origin_ref="GD-PHCER-2023-0001", parameters=[FACTOR])
+        body = world.issue_body(
+            1019 * TONNE,
+            vintage=period("2022-01-01", "2022-12-31"),
+            origin_ref="GD-PHCER-2023-0001",
+            parameters=[FACTOR],
+        )
         event = world.accept("issuer", "issue", body, ["verifier"])
-        assert event.data == {"batch": "PHCER-2022-000001", "quantity": 1019 * TONNE,
-                              "serial_start": 0, "serial_end": 1019 * TONNE,
-                              "to_account": "owner"}
+        assert event.data == {
+            "batch": "PHCER-2022-000001",
+            "quantity": 1019 * TONNE,
+            "serial_start": 0,
+            "serial_end": 1019 * TONNE,
+            "to_account": "owner",
+        }
         row = world.row(schema.batches, id="PHCER-2022-000001")
         assert row is not None
-        assert (row["program"], row["project"], row["methodology"], row["vintage_start"],
-                row["vintage_end"], row["origin_ref"], row["verifier"], row["report_digest"],
-                row["verified_on"], row["issuer"], row["issued_at"]) == (
-            PROGRAM, PROJECT, METHODOLOGY, "2022-01-01", "2022-12-31", "GD-PHCER-2023-0001",
-            "verifier", DIGEST, "2023-03-01", "issuer", event.index)
+        assert (
+            row["program"],
+            row["project"],
+            row["methodology"],
+            row["vintage_start"],
+            row["vintage_end"],
+            row["origin_ref"],
+            row["verifier"],
+            row["report_digest"],
+            row["verified_on"],
+            row["issuer"],
+            row["issued_at"],
+        ) == (
+            PROGRAM,
+            PROJECT,
+            METHODOLOGY,
+            "2022-01-01",
+            "2022-12-31",
+            "GD-PHCER-2023-0001",
+            "verifier",
+            DIGEST,
+            "2023-03-01",
+            "issuer",
+            event.index,
+        )
         assert orjson.loads(row["parameters"]) == [FACTOR]
         assert world.supply("PHCER-2022-000001") == {
-            "issued": 1019 * TONNE, "held": 1019 * TONNE, "pledged": 0, "retired": 0,
-            "cancelled": 0}
+            "issued": 1019 * TONNE,
+            "held": 1019 * TONNE,
+            "pledged": 0,
+            "retired": 0,
+            "cancelled": 0,
+        }
         assert world.holdings("PHCER-2022-000001") == [(0, 1019 * TONNE, "owner", "held", None)]
 
     def test_batches_of_a_program_get_consecutive_serial_ranges(self, world: World) -> None:
@@ -91,8 +127,13 @@ class TestDuplicateIssuance:
 
     @pytest.mark.parametrize(
         "second",
-        [("2022-12-31", "2023-06-30"), ("2021-07-01", "2022-01-01"), ("2022-03-01", "2022-04-30"),
-         ("2021-01-01", "2023-12-31"), ("2022-01-01", "2022-12-31")],
+        [
+            ("2022-12-31", "2023-06-30"),
+            ("2021-07-01", "2022-01-01"),
+            ("2022-03-01", "2022-04-30"),
+            ("2021-01-01", "2023-12-31"),
+            ("2022-01-01", "2022-12-31"),
+        ],
         ids=["overlaps-last-day", "overlaps-first-day", "inside", "encloses", "identical"],
     )
     def test_overlapping_monitoring_period_is_rejected(
@@ -108,14 +149,14 @@ class TestDuplicateIssuance:
         one = world.sign("issuer", "issue", world.issue_body(100, origin_ref="R"), ["verifier"])
         two = world.sign("issuer", "issue", world.issue_body(100, origin_ref="R"), ["verifier"])
         vintage = period("2030-01-01", "2030-12-31")
-        three = world.sign("issuer", "issue", world.issue_body(100, vintage=vintage),
-                           ["verifier"])
-        four = world.sign("issuer", "issue", world.issue_body(100, vintage=vintage),
-                          ["verifier"])
+        three = world.sign("issuer", "issue", world.issue_body(100, vintage=vintage), ["verifier"])
+        four = world.sign("issuer", "issue", world.issue_body(100, vintage=vintage), ["verifier"])
         outcomes = world.ledger.submit([one, two, three, four])
         assert [type(o) for o in outcomes] == [Accepted, Rejected, Accepted, Rejected]
         assert [o.error.code for o in outcomes if isinstance(o, Rejected)] == [
-            "duplicate_issuance", "duplicate_issuance"]
+            "duplicate_issuance",
+            "duplicate_issuance",
+        ]
         assert len(world.rows(schema.batches)) == 2
 
     def test_duplicates_are_found_after_a_restart(self, world: World) -> None:
@@ -135,7 +176,8 @@ class TestIssueRejected:
     def test_issuance_by_a_non_issuer_is_rejected(self, world: World) -> None:
         for signer in ("alice", "regulator", "operator"):
             assert world.reject(signer, "issue", world.issue_body(100), ["verifier"]) == (
-                "not_authorised")
+                "not_authorised"
+            )
 
     def test_unaccredited_verifier_is_rejected(self, world: World) -> None:
         body = world.issue_body(100, verifier="alice")
@@ -158,13 +200,16 @@ class TestIssueRejected:
         self, world: World
     ) -> None:
         assert world.reject("issuer", "issue", world.issue_body(100), ["alice"]) == (
-            "missing_cosignature")
+            "missing_cosignature"
+        )
 
     def test_inactive_methodology_is_rejected(self, world: World) -> None:
-        world.accept("regulator", "set_methodology_status",
-                     {"methodology": METHODOLOGY, "status": "draft"})
+        world.accept(
+            "regulator", "set_methodology_status", {"methodology": METHODOLOGY, "status": "draft"}
+        )
         assert world.reject("issuer", "issue", world.issue_body(100), ["verifier"]) == (
-            "methodology_inactive")
+            "methodology_inactive"
+        )
 
     def test_unknown_destination_account_is_rejected(self, world: World) -> None:
         body = world.issue_body(100, to="nobody")
@@ -172,16 +217,18 @@ class TestIssueRejected:
 
     @pytest.mark.parametrize(
         ("quantity", "code"),
-        [("1.5", "invalid_input"), ("1000000.0", "invalid_input"),
-         ("1e6", "non_canonical_encoding")],
+        [
+            ("1.5", "invalid_input"),
+            ("1000000.0", "invalid_input"),
+            ("1e6", "non_canonical_encoding"),
+        ],
     )
-    def test_float_quantity_is_invalid_input(
-        self, world: World, quantity: str, code: str
-    ) -> None:
+    def test_float_quantity_is_invalid_input(self, world: World, quantity: str, code: str) -> None:
         """A float never passes; ``1e6`` is not even canonical JSON (it re-encodes otherwise)."""
         body = world.issue_body(1)
         body_json = orjson.dumps(body, option=orjson.OPT_SORT_KEYS).replace(
-            b'"quantity":1', b'"quantity":' + quantity.encode())
+            b'"quantity":1', b'"quantity":' + quantity.encode()
+        )
         assert quantity.encode() in body_json
         raw = sign_any_json(world.ledger.origin, "issue", world["issuer"], body_json)
         error = world.reject_raw(raw)
@@ -200,11 +247,12 @@ MALFORMED: dict[str, Callable[[Body], None]] = {
     "date-not-in-calendar": lambda b: b.update(vintage_start="2022-02-30"),
     "date-with-slashes": lambda b: b.update(vintage_start="2022/01/01"),
     "date-with-time": lambda b: b.update(verified_on="2023-03-01T00:00:00"),
-    "period-end-before-start": lambda b: b.update(vintage_start="2023-01-01",
-                                                  vintage_end="2022-12-31"),
-    "verified-before-period-end": lambda b: b.update(vintage_start="2022-01-01",
-                                                     vintage_end="2022-12-31",
-                                                     verified_on="2022-12-30"),
+    "period-end-before-start": lambda b: b.update(
+        vintage_start="2023-01-01", vintage_end="2022-12-31"
+    ),
+    "verified-before-period-end": lambda b: b.update(
+        vintage_start="2022-01-01", vintage_end="2022-12-31", verified_on="2022-12-30"
+    ),
     "digest-uppercase": lambda b: b.update(report_digest="AB" * 32),
     "digest-short": lambda b: b.update(report_digest="ab" * 31),
     "digest-not-hex": lambda b: b.update(report_digest="zz" * 32),

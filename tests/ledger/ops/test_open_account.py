@@ -15,13 +15,20 @@ class TestOpenAccountAccepted:
         row = world.row(schema.accounts, id="wx-7f3a")
         assert row is not None
         assert (row["holder"], row["custodian"], row["kind"], row["opened_at"]) == (
-            None, "platform", "personal", event.index)
+            None,
+            "platform",
+            "personal",
+            event.index,
+        )
 
     def test_the_custodian_moves_credits_of_the_personal_account(self, world: World) -> None:
         world.open_account("wx-7f3a")
         batch = world.issue(500, to="wx-7f3a")
-        world.accept("platform", "transfer",
-                     {"from_account": "wx-7f3a", "to_account": "alice", "lots": lots(batch, 200)})
+        world.accept(
+            "platform",
+            "transfer",
+            {"from_account": "wx-7f3a", "to_account": "alice", "lots": lots(batch, 200)},
+        )
         assert (world.held("wx-7f3a", batch), world.held("alice", batch)) == (300, 200)
 
     def test_nobody_else_moves_credits_of_the_personal_account(self, world: World) -> None:
@@ -44,8 +51,15 @@ class TestOpenAccountRejected:
         assert world.reject("platform", "open_account", {"id": "alice"}) == "duplicate_account"
 
     @pytest.mark.parametrize(
-        "body", [{"id": "张三"}, {"id": "wx 7f3a"}, {"id": ""}, {"id": "a" * 129},
-                 {"id": "wx-1", "phone": "13800000000"}, {}],
+        "body",
+        [
+            {"id": "张三"},
+            {"id": "wx 7f3a"},
+            {"id": ""},
+            {"id": "a" * 129},
+            {"id": "wx-1", "phone": "13800000000"},
+            {},
+        ],
         ids=["non-ascii", "space", "empty", "too-long", "unknown-field", "missing-id"],
     )
     def test_malformed_account_is_invalid_input(self, world: World, body: dict[str, str]) -> None:

@@ -27,14 +27,21 @@ class TestRegisterParticipantAccepted:
         row = world.row(schema.participants, id="carol")
         assert row is not None
         assert (row["name"], row["kind"], row["roles"], row["identifier"]) == (
-            "Carol Ltd", "enterprise", "holder platform", "91440000MA4X")
+            "Carol Ltd",
+            "enterprise",
+            "holder platform",
+            "91440000MA4X",
+        )
         key = world.row(schema.keys, key_id=carol.key_id)
         assert key is not None and key["participant"] == "carol"
         assert key["public_key"] == carol.key.verifying_key.to_bytes()
         account = world.row(schema.accounts, id="carol")
         assert account is not None
         assert (account["holder"], account["custodian"], account["kind"]) == (
-            "carol", None, "participant")
+            "carol",
+            None,
+            "participant",
+        )
 
     def test_the_new_participant_can_sign_with_its_key(self, world: World) -> None:
         world.accept("operator", "register_participant", new_body(world, roles=("platform",)))
@@ -54,7 +61,8 @@ class TestRegisterParticipantAccepted:
 class TestRegisterParticipantRejected:
     def test_registration_by_a_non_registrar_is_rejected(self, world: World) -> None:
         assert world.reject("regulator", "register_participant", new_body(world)) == (
-            "not_authorised")
+            "not_authorised"
+        )
 
     def test_duplicate_participant_id_is_rejected(self, world: World) -> None:
         body = {**new_body(world), "id": "alice"}

@@ -11,8 +11,12 @@ from tests.builders import World
 
 
 def program(code: str = "CDCER", administrator: str = "regulator") -> dict[str, Any]:
-    return {"code": code, "name": "Tianfu Carbon Credits", "region": "CN-SC",
-            "administrator": administrator}
+    return {
+        "code": code,
+        "name": "Tianfu Carbon Credits",
+        "region": "CN-SC",
+        "administrator": administrator,
+    }
 
 
 class TestRegisterProgramAccepted:
@@ -21,9 +25,11 @@ class TestRegisterProgramAccepted:
         row = world.row(schema.programs, code="CDCER")
         assert row is not None
         assert (row["name"], row["region"], row["administrator"]) == (
-            "Tianfu Carbon Credits", "CN-SC", "regulator")
-        assert (row["registered_at"], row["next_serial"], row["batch_count"]) == (
-            event.index, 0, 0)
+            "Tianfu Carbon Credits",
+            "CN-SC",
+            "regulator",
+        )
+        assert (row["registered_at"], row["next_serial"], row["batch_count"]) == (event.index, 0, 0)
 
     def test_each_program_allocates_serials_from_zero(self, world: World) -> None:
         world.issue(500)
@@ -44,7 +50,8 @@ class TestRegisterProgramRejected:
 
     def test_duplicate_program_is_rejected(self, world: World) -> None:
         assert world.reject("operator", "register_program", program("PHCER")) == (
-            "duplicate_program")
+            "duplicate_program"
+        )
 
     def test_unknown_administrator_is_rejected(self, world: World) -> None:
         code = world.reject("operator", "register_program", program(administrator="nobody"))
@@ -52,13 +59,28 @@ class TestRegisterProgramRejected:
 
     @pytest.mark.parametrize(
         "change",
-        [{"code": "cdcer"}, {"code": "C"}, {"code": "CDCER-2024"}, {"code": "A" * 17},
-         {"region": "Sichuan"}, {"region": "cn-sc"}, {"name": ""}, {"fee": 1}],
-        ids=["lowercase-code", "one-letter-code", "code-with-dash", "code-too-long",
-             "region-not-iso", "region-lowercase", "empty-name", "unknown-field"],
+        [
+            {"code": "cdcer"},
+            {"code": "C"},
+            {"code": "CDCER-2024"},
+            {"code": "A" * 17},
+            {"region": "Sichuan"},
+            {"region": "cn-sc"},
+            {"name": ""},
+            {"fee": 1},
+        ],
+        ids=[
+            "lowercase-code",
+            "one-letter-code",
+            "code-with-dash",
+            "code-too-long",
+            "region-not-iso",
+            "region-lowercase",
+            "empty-name",
+            "unknown-field",
+        ],
     )
-    def test_malformed_program_is_invalid_input(
-        self, world: World, change: dict[str, Any]
-    ) -> None:
+    def test_malformed_program_is_invalid_input(self, world: World, change: dict[str, Any]) -> None:
         assert world.reject("operator", "register_program", {**program(), **change}) == (
-            "invalid_input")
+            "invalid_input"
+        )

@@ -11,8 +11,7 @@ from tests.builders import PROGRAM, World
 
 
 def project(**change: Any) -> dict[str, Any]:
-    body = World.project_body("P2", "alice", title="Gelinmei park PV", region="CN-HB",
-                              city="Wuhan")
+    body = World.project_body("P2", "alice", title="Gelinmei park PV", region="CN-HB", city="Wuhan")
     return {**body, "location": "Caidian district", "approval_ref": "WH-2023-017", **change}
 
 
@@ -21,10 +20,25 @@ class TestRegisterProjectAccepted:
         event = world.accept("regulator", "register_project", project())
         row = world.row(schema.projects, id="P2")
         assert row is not None
-        assert (row["program"], row["owner"], row["methodology"], row["region"], row["city"],
-                row["location"], row["approval_ref"], row["registered_at"]) == (
-            PROGRAM, "alice", "pv:1", "CN-HB", "Wuhan", "Caidian district", "WH-2023-017",
-            event.index)
+        assert (
+            row["program"],
+            row["owner"],
+            row["methodology"],
+            row["region"],
+            row["city"],
+            row["location"],
+            row["approval_ref"],
+            row["registered_at"],
+        ) == (
+            PROGRAM,
+            "alice",
+            "pv:1",
+            "CN-HB",
+            "Wuhan",
+            "Caidian district",
+            "WH-2023-017",
+            event.index,
+        )
 
     def test_credits_can_be_issued_for_the_new_project(self, world: World) -> None:
         world.accept("regulator", "register_project", project())
@@ -38,25 +52,30 @@ class TestRegisterProjectRejected:
 
     def test_unknown_program_is_rejected(self, world: World) -> None:
         assert world.reject("regulator", "register_project", project(program="NOPE")) == (
-            "unknown_program")
+            "unknown_program"
+        )
 
     def test_duplicate_project_is_rejected(self, world: World) -> None:
         assert world.reject("regulator", "register_project", project(id="P1")) == (
-            "duplicate_project")
+            "duplicate_project"
+        )
 
     def test_unknown_owner_is_rejected(self, world: World) -> None:
         assert world.reject("regulator", "register_project", project(owner="nobody")) == (
-            "unknown_participant")
+            "unknown_participant"
+        )
 
     def test_unknown_methodology_is_rejected(self, world: World) -> None:
         assert world.reject("regulator", "register_project", project(methodology="pv:2")) == (
-            "unknown_methodology")
+            "unknown_methodology"
+        )
 
     def test_methodology_of_another_program_is_rejected(self, world: World) -> None:
         world.add_program("CDCER", "alice", region="CN-SC")
         world.add_methodology("CDCER", "nev", region="CN-SC")
         assert world.reject("regulator", "register_project", project(methodology="nev:1")) == (
-            "unknown_methodology")
+            "unknown_methodology"
+        )
 
     def test_draft_methodology_is_rejected(self, world: World) -> None:
         world.add_methodology(PROGRAM, "wetland", status="draft")
@@ -65,12 +84,14 @@ class TestRegisterProjectRejected:
 
     @pytest.mark.parametrize(
         "change",
-        [{"region": "Hubei"}, {"id": "P 2"}, {"title": ""}, {"capacity_kw": 500},
-         {"city": "x" * 501}],
+        [
+            {"region": "Hubei"},
+            {"id": "P 2"},
+            {"title": ""},
+            {"capacity_kw": 500},
+            {"city": "x" * 501},
+        ],
         ids=["region-not-iso", "id-with-space", "empty-title", "unknown-field", "city-too-long"],
     )
-    def test_malformed_project_is_invalid_input(
-        self, world: World, change: dict[str, Any]
-    ) -> None:
-        assert world.reject("regulator", "register_project", project(**change)) == (
-            "invalid_input")
+    def test_malformed_project_is_invalid_input(self, world: World, change: dict[str, Any]) -> None:
+        assert world.reject("regulator", "register_project", project(**change)) == ("invalid_input")

@@ -19,9 +19,7 @@ def rotate(world: World, pid: str) -> Identity:
 
 
 class TestKeyRotation:
-    def test_revoked_key_is_rejected_from_then_on_and_the_new_key_works(
-        self, world: World
-    ) -> None:
+    def test_revoked_key_is_rejected_from_then_on_and_the_new_key_works(self, world: World) -> None:
         batch = world.issue(1000, to="alice")
         old = world["alice"]
         new = rotate(world, "alice")
@@ -36,8 +34,11 @@ class TestKeyRotation:
 
     def test_entries_signed_before_the_revocation_stay_in_the_log(self, world: World) -> None:
         batch = world.issue(1000, to="alice")
-        world.accept("alice", "transfer",
-                     {"from_account": "alice", "to_account": "bob", "lots": lots(batch, 5)})
+        world.accept(
+            "alice",
+            "transfer",
+            {"from_account": "alice", "to_account": "bob", "lots": lots(batch, 5)},
+        )
         size = world.ledger.size
         rotate(world, "alice")
         assert world.ledger.size == size + 2
@@ -49,8 +50,11 @@ class TestKeyRotation:
         new = Identity("alice", Identity.generate("alice").key)
         world.accept(alice, "add_key", {"participant": "alice", "public_key": new.public_key_b64})
         revoke = world.sign(alice, "revoke_key", {"participant": "alice", "key_id": alice.key_id})
-        move = world.sign(alice, "transfer",
-                          {"from_account": "alice", "to_account": "bob", "lots": lots(batch, 1)})
+        move = world.sign(
+            alice,
+            "transfer",
+            {"from_account": "alice", "to_account": "bob", "lots": lots(batch, 1)},
+        )
         first, second = world.ledger.submit([revoke, move])
         assert isinstance(first, Accepted)
         assert isinstance(second, Rejected) and second.error.code == "key_revoked"
@@ -71,30 +75,37 @@ class TestKeyRotation:
 
 class TestRevokeKeyRejected:
     def test_revoking_someone_elses_key_is_rejected(self, world: World) -> None:
-        code = world.reject("alice", "revoke_key",
-                            {"participant": "bob", "key_id": world["bob"].key_id})
+        code = world.reject(
+            "alice", "revoke_key", {"participant": "bob", "key_id": world["bob"].key_id}
+        )
         assert code == "not_authorised"
 
     def test_revoking_a_key_of_another_participant_under_own_name_is_rejected(
         self, world: World
     ) -> None:
-        code = world.reject("alice", "revoke_key",
-                            {"participant": "alice", "key_id": world["bob"].key_id})
+        code = world.reject(
+            "alice", "revoke_key", {"participant": "alice", "key_id": world["bob"].key_id}
+        )
         assert code == "unknown_key"
 
     def test_revoking_an_unregistered_key_is_rejected(self, world: World) -> None:
-        code = world.reject("alice", "revoke_key",
-                            {"participant": "alice", "key_id": "0123456789abcdef"})
+        code = world.reject(
+            "alice", "revoke_key", {"participant": "alice", "key_id": "0123456789abcdef"}
+        )
         assert code == "unknown_key"
 
     def test_revoking_a_revoked_key_again_is_rejected(self, world: World) -> None:
         old = world["alice"]
         rotate(world, "alice")
-        code = world.reject("operator", "revoke_key",
-                            {"participant": "alice", "key_id": old.key_id})
+        code = world.reject(
+            "operator", "revoke_key", {"participant": "alice", "key_id": old.key_id}
+        )
         assert code == "key_revoked"
 
     def test_malformed_key_id_is_invalid_input(self, world: World) -> None:
-        code = world.reject("alice", "revoke_key",
-                            {"participant": "alice", "key_id": "Z" + world["alice"].key_id[1:]})
+        code = world.reject(
+            "alice",
+            "revoke_key",
+            {"participant": "alice", "key_id": "Z" + world["alice"].key_id[1:]},
+        )
         assert code == "invalid_input"

@@ -33,18 +33,18 @@ class TestSetProgramRoleAccepted:
         world.issue(100)
         world.accept("regulator", "set_program_role", role("issuer", granted=False))
         assert world.reject("issuer", "issue", world.issue_body(100), ["verifier"]) == (
-            "not_authorised")
+            "not_authorised"
+        )
 
     def test_withdrawn_verifier_can_no_longer_attest(self, world: World) -> None:
         world.accept("regulator", "set_program_role", role("verifier", "verifier", granted=False))
         assert world.reject("issuer", "issue", world.issue_body(100), ["verifier"]) == (
-            "not_authorised")
+            "not_authorised"
+        )
 
 
 class TestSetProgramRoleRejected:
-    def test_grant_by_someone_other_than_the_administrator_is_rejected(
-        self, world: World
-    ) -> None:
+    def test_grant_by_someone_other_than_the_administrator_is_rejected(self, world: World) -> None:
         assert world.reject("operator", "set_program_role", role()) == "not_authorised"
         assert world.reject("alice", "set_program_role", role()) == "not_authorised"
 
@@ -54,12 +54,15 @@ class TestSetProgramRoleRejected:
 
     def test_unknown_participant_is_rejected(self, world: World) -> None:
         assert world.reject("regulator", "set_program_role", role("nobody")) == (
-            "unknown_participant")
+            "unknown_participant"
+        )
 
     @pytest.mark.parametrize(
-        "change", [{"role": "bank"}, {"granted": "yes"}, {"granted": 1}, {"until": "2030-01-01"}],
+        "change",
+        [{"role": "bank"}, {"granted": "yes"}, {"granted": 1}, {"until": "2030-01-01"}],
         ids=["role-not-a-program-role", "granted-string", "granted-integer", "unknown-field"],
     )
     def test_malformed_grant_is_invalid_input(self, world: World, change: dict[str, Any]) -> None:
         assert world.reject("regulator", "set_program_role", {**role(), **change}) == (
-            "invalid_input")
+            "invalid_input"
+        )
