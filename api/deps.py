@@ -3,6 +3,7 @@ settings, the signed caller, the account a caller may read, and the shared param
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -66,10 +67,17 @@ def _signature_header(name: str, description: str) -> object:
     return Header(alias=name, description=description, max_length=200, pattern=TEXT_PATTERN)
 
 
-async def _caller(
+@dataclass(frozen=True, slots=True)
+class SignedRequest:
+    """What a signed request says about itself, not yet checked (``readable_account`` checks)."""
+
+    method: str
+    target: str
+    headers: dict[str, str | None]
+
+
+async def _signed_request(
     request: Request,
-    engine: EngineDep,
-    settings: SettingsDep,
     participant: Annotated[
         str | None, _signature_header(auth.PARTICIPANT, "the signing participant")
     ] = None,
@@ -78,50 +86,78 @@ async def _caller(
     signature: Annotated[
         str | None, _signature_header(auth.SIGNATURE, "base64 Ed25519 signature")
     ] = None,
-) -> auth.Caller:
-    """The participant that signed this request; ``authentication_required`` if unsigned."""
+) -> SignedRequest:
     raw_path = request.scope.get("raw_path")
     path = raw_path.decode("latin-1") if raw_path else request.url.path
     query = request.scope.get("query_string", b"").decode("latin-1")
-    target = f"{path}?{query}" if query else path
     headers = {
         auth.PARTICIPANT: participant,
         auth.KEY: key,
         auth.TIMESTAMP: timestamp,
         auth.SIGNATURE: signature,
     }
-    caller = await run_in_threadpool(
-        auth.authenticate,
+    return SignedRequest(request.method, f"{path}?{query}" if query else path, headers)
+
+
+SignedRequestDep = Annotated[SignedRequest, Depends(_signed_request)]
+
+
+def authenticated(
+    engine: Engine, settings: Settings, signed: SignedRequest, body: bytes = b""
+) -> auth.Caller:
+    """The participant that signed the request (whose body is ``body``).
+
+    Raises ``authentication_required`` for an unsigned request, or the errors of
+    ``api.auth.authenticate``. Blocking: call it from the thread pool.
+    """
+    caller = auth.authenticate(
         engine,
-        request.method,
-        target,
-        b"",
-        headers,
+        signed.method,
+        signed.target,
+        body,
+        signed.headers,
         max_age_s=settings.request_max_age_s,
     )
     if caller is None:
         raise LedgerError(
-            "this resource is visible only to its holder, its custodian and program "
-            f"administrators: sign the request ({', '.join(auth.HEADERS)})",
+            "this resource is visible only to some participants: sign the request "
+            f"({', '.join(auth.HEADERS)})",
             code="authentication_required",
         )
     return caller
 
 
-CallerDep = Annotated[auth.Caller, Depends(_caller)]
-
-
-async def _readable_account(
-    account_id: IdPath, engine: EngineDep, caller: CallerDep
+def readable_account(
+    engine: Engine, settings: Settings, signed: SignedRequest, account_id: str
 ) -> queries.AccountView:
-    return await run_in_threadpool(_account_for, engine, caller, account_id)
+    """The account ``account_id``, once the request's signer may read it: its holder, its
+    custodian or a program administrator (``api.access``).
 
-
-def _account_for(engine: Engine, caller: auth.Caller, account_id: str) -> queries.AccountView:
+    Raises what ``authenticated`` raises, ``unknown_account`` and ``not_authorised``. Blocking:
+    call it from a route run in the thread pool, with the query that follows (one hop).
+    """
+    caller = authenticated(engine, settings, signed)
     account = queries.account(engine, account_id)
     access.require_account_reader(engine, caller, account)
     return account
 
 
+async def _caller(
+    request: Request, engine: EngineDep, settings: SettingsDep, signed: SignedRequestDep
+) -> auth.Caller:
+    body = await request.body()  # cached: the route can still read it
+    return await run_in_threadpool(authenticated, engine, settings, signed, body)
+
+
+CallerDep = Annotated[auth.Caller, Depends(_caller)]
+"""The participant that signed this request (its body included)."""
+
+
+async def _readable_account(
+    account_id: IdPath, engine: EngineDep, settings: SettingsDep, signed: SignedRequestDep
+) -> queries.AccountView:
+    return await run_in_threadpool(readable_account, engine, settings, signed, account_id)
+
+
 ReadableAccount = Annotated[queries.AccountView, Depends(_readable_account)]
-"""The account named in the path, once the signed caller may read it."""
+"""The account named by the path's ``account_id``, once the signed caller may read it."""

@@ -8,7 +8,16 @@ from typing import Any
 from fastapi import APIRouter
 
 from api import schemas
-from api.deps import EngineDep, IdQuery, LimitQuery, OffsetQuery, ReadableAccount
+from api.deps import (
+    EngineDep,
+    IdPath,
+    IdQuery,
+    LimitQuery,
+    OffsetQuery,
+    SettingsDep,
+    SignedRequestDep,
+    readable_account,
+)
 from api.problems import problem_responses
 from ledger import queries
 
@@ -23,8 +32,10 @@ _PROTECTED = problem_responses(400, 401, 403, 404, 503)
     summary="An account: its holder or custodian",
     responses=_PROTECTED,
 )
-def get_account(account: ReadableAccount) -> queries.AccountView:
-    return account
+def get_account(
+    engine: EngineDep, settings: SettingsDep, signed: SignedRequestDep, account_id: IdPath
+) -> queries.AccountView:
+    return readable_account(engine, settings, signed, account_id)
 
 
 @router.get(
@@ -35,12 +46,15 @@ def get_account(account: ReadableAccount) -> queries.AccountView:
 )
 def get_holdings(
     engine: EngineDep,
-    account: ReadableAccount,
+    settings: SettingsDep,
+    signed: SignedRequestDep,
+    account_id: IdPath,
     status: IdQuery = None,
     batch: IdQuery = None,
     limit: LimitQuery = queries.DEFAULT_LIMIT,
     offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
+    account = readable_account(engine, settings, signed, account_id)
     found = queries.holdings(
         engine, account.id, status=status, batch=batch, limit=limit, offset=offset
     )
@@ -55,10 +69,13 @@ def get_holdings(
 )
 def get_balances(
     engine: EngineDep,
-    account: ReadableAccount,
+    settings: SettingsDep,
+    signed: SignedRequestDep,
+    account_id: IdPath,
     limit: LimitQuery = queries.DEFAULT_LIMIT,
     offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
+    account = readable_account(engine, settings, signed, account_id)
     found = queries.balances(engine, account.id, limit=limit, offset=offset)
     return schemas.page(found, limit, offset)
 
@@ -71,9 +88,12 @@ def get_balances(
 )
 def get_history(
     engine: EngineDep,
-    account: ReadableAccount,
+    settings: SettingsDep,
+    signed: SignedRequestDep,
+    account_id: IdPath,
     limit: LimitQuery = queries.DEFAULT_LIMIT,
     offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
+    account = readable_account(engine, settings, signed, account_id)
     found = queries.history(engine, account.id, limit=limit, offset=offset)
     return schemas.page(found, limit, offset)

@@ -16,7 +16,7 @@ router = APIRouter(tags=["service"])
 
 
 @router.get("/healthz", response_model=schemas.Health, summary="The process is up")
-def healthz() -> schemas.Health:
+async def healthz() -> schemas.Health:
     return schemas.Health(status="ok")
 
 

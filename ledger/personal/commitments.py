@@ -207,12 +207,11 @@ def _nodes(conn: Connection, tree: int, ids: list[tuple[int, int]]) -> dict[tupl
     if not ids:
         return {}
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    # An OR of primary-key equalities: answered from the index on SQLite and PostgreSQL alike.
-    where = " OR ".join([f"(level = {mark} AND idx = {mark})"] * len(ids))
-    params = [tree] + [value for node in ids for value in node]
+    # An OR of whole primary keys: each term one index lookup, on SQLite and PostgreSQL alike.
+    where = " OR ".join([f"(tree = {mark} AND level = {mark} AND idx = {mark})"] * len(ids))
+    params = [value for level, idx in ids for value in (tree, level, idx)]
     rows = conn.exec_driver_sql(
-        f"SELECT level, idx, hash, sum FROM balance_tree_nodes WHERE tree = {mark} AND ({where})",
-        tuple(params),
+        f"SELECT level, idx, hash, sum FROM balance_tree_nodes WHERE {where}", tuple(params)
     ).all()
     found = {(r[0], r[1]): Node(bytes(r[2]), int(r[3])) for r in rows}
     missing = [i for i in ids if i not in found]

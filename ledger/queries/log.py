@@ -13,6 +13,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
+from sqlalchemy.exc import DBAPIError
 
 from ledger.errors import NotFound
 from ledger.queries.rows import DEFAULT_LIMIT, page
@@ -64,14 +65,20 @@ class CheckpointView:
 
 def ledger_info(engine: Engine) -> LedgerInfo:
     """The log's identity and size. Raises NotFound (``no_ledger``) if none was initialised."""
-    if not inspect(engine).has_table(schema.meta.name):
+    try:
+        with engine.connect() as conn:
+            meta = dict(conn.execute(select(schema.meta.c.key, schema.meta.c.value)).all())
+            size = conn.execute(select(func.max(schema.entries.c.idx))).scalar()
+            sealed = conn.execute(select(func.max(schema.checkpoints.c.size))).scalar()
+    except DBAPIError as exc:
+        # Inspected only on failure: this runs for every proof the API serves.
+        if not inspect(engine).has_table(schema.meta.name):
+            raise NotFound(
+                "no ledger has been initialised in this database", code="no_ledger"
+            ) from exc
+        raise
+    if "origin" not in meta:
         raise NotFound("no ledger has been initialised in this database", code="no_ledger")
-    with engine.connect() as conn:
-        meta = {k: v for k, v in conn.execute(select(schema.meta.c.key, schema.meta.c.value))}
-        if "origin" not in meta:
-            raise NotFound("no ledger has been initialised in this database", code="no_ledger")
-        size = conn.execute(select(func.max(schema.entries.c.idx))).scalar()
-        sealed = conn.execute(select(func.max(schema.checkpoints.c.size))).scalar()
     return LedgerInfo(
         meta["origin"], meta["log_vkey"], 0 if size is None else size + 1, sealed or 0
     )

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import (
     Connection,
     Engine,
+    and_,
+    or_,
     select,
-    tuple_,
 )
 
 from ledger.checkpoint import open_checkpoint
@@ -92,9 +93,10 @@ def _nodes(conn: Connection, ids: Sequence[NodeId]) -> list[bytes]:
     if not ids:
         return []
     n = schema.merkle_nodes
-    rows = conn.execute(
-        select(n.c.level, n.c.idx, n.c.hash).where(tuple_(n.c.level, n.c.idx).in_(ids))
-    ).all()
+    # An OR of primary-key equalities, answered from the index: SQLite scans the whole table
+    # for a row-value IN list.
+    wanted = or_(*(and_(n.c.level == level, n.c.idx == idx) for level, idx in ids))
+    rows = conn.execute(select(n.c.level, n.c.idx, n.c.hash).where(wanted)).all()
     found = {(r.level, r.idx): bytes(r.hash) for r in rows}
     missing = [i for i in ids if i not in found]
     if missing:

@@ -44,9 +44,11 @@ class DatabaseBackend:
         self._sql[Table.PROGRAM_ROLES] = (
             f"SELECT roles FROM program_roles WHERE program = {mark} AND participant = {mark}"
         )
+        # Sorted here, not by ORDER BY: SQLite would then walk the batch's primary key (all its
+        # holdings, thousands for a bulk batch) instead of the (account, batch, status) index.
         self._sql[Table.HELD] = (
             f"SELECT serial_start, serial_end FROM holdings WHERE account = {mark} "
-            f"AND batch = {mark} AND status = 'held' ORDER BY serial_start"
+            f"AND batch = {mark} AND status = 'held'"
         )
         self._sql[Table.ORIGIN] = (
             f"SELECT id FROM batches WHERE program = {mark} AND origin_ref = {mark}"
@@ -95,7 +97,9 @@ class DatabaseBackend:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(self._sql[table], key if isinstance(key, tuple) else (key,))
-            if table in (Table.HELD, Table.PROJECT_PERIODS, Table.CONTRIBUTIONS):
+            if table is Table.HELD:
+                return tuple(sorted(tuple(r) for r in cursor.fetchall())) or None
+            if table in (Table.PROJECT_PERIODS, Table.CONTRIBUTIONS):
                 rows = cursor.fetchall()
                 return tuple(tuple(r) for r in rows) or None
             if table is Table.ACCOUNT_BATCHES:

@@ -43,7 +43,7 @@ class TestRefusals:
 
     def test_a_key_hash_that_does_not_match_is_refused(self) -> None:
         text = witness_skey(CosignatureSigner.generate("witness.test/w1"))
-        name, key_hash, key = text.removeprefix("PRIVATE+KEY+").split("+")
+        name, key_hash, key = text.removeprefix("PRIVATE+KEY+").split("+", 2)
         forged = f"PRIVATE+KEY+{name}+{'0' * 8 if key_hash != '0' * 8 else '1' * 8}+{key}"
         with pytest.raises(InvalidInput):
             parse_witness_skey(forged)

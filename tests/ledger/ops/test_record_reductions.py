@@ -8,15 +8,18 @@ named with its number and reason, and no table changes.
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from ledger.audit import check_invariants, verify_ledger
+from ledger.bundle import export_bundle
 from ledger.client import Identity
 from ledger.entry import ENTRY_DOMAIN
 from ledger.storage import schema
+from ledger.verifier import verify_bundle
 from tests.builders import PROGRAM, World
 from tests.ledger.personal.scene import (
     NOW_MS,
@@ -132,6 +135,16 @@ class TestAccepted:
         scene.ledger.seal()
         assert check_invariants(scene.ledger.engine) == []
         assert verify_ledger(scene.url).entries == scene.ledger.size
+
+    def test_the_offline_verifier_replays_bulk_entries(self, scene: World, tmp_path: Path) -> None:
+        record(scene, [row("p1", 10, 1), row("p2", 7, 2)])
+        refused = scene.ledger.submit([sign_record(scene, [row("p3", 1, 1)])])
+        assert refused[0].error.code == "rows_rejected"  # type: ignore[union-attr]
+        record(scene, [row("p3", 1, 3)])
+        scene.ledger.seal()
+        export_bundle(scene.url, tmp_path / "ledger.clb")
+        report = verify_bundle(tmp_path / "ledger.clb", log_vkey=scene.ledger.log_vkey)
+        assert report.operations["record_reductions"] == 2
 
     def test_entries_in_one_group_see_each_others_records(self, scene: World) -> None:
         first = sign_record(scene, [row("p1", 10, 1)])

@@ -11,10 +11,10 @@ import pytest
 
 from ledger.errors import LedgerError
 from ledger.log import Accepted
+from ledger.note import NoteSigner
 from ledger.personal.commitments import build_tree, discard_tree
 from ledger.personal.proof import make_balance_proof, verify_balance_proof
 from ledger.storage import schema
-from ledger.note import NoteSigner
 from ledger.sumtree import Node, build_levels, combine, leaf_node, salt_for
 from tests.builders import World
 from tests.ledger.personal.scene import PLATFORM, enable_recording, open_accounts, record, row
