@@ -107,8 +107,8 @@ class InProcessChain:
             self.chain_id = int(self.w3.eth.chain_id)
             self._replay(entries)
             if self._file is not None and self._file.tell() == 0:
-                self._append({"format": FORMAT, "genesis_time": genesis_time,
-                              "chain_id": self.chain_id})  # fmt: skip
+                header = {"format": FORMAT, "genesis_time": genesis_time, "chain_id": self.chain_id}
+                self._append(header)
         except BaseException:
             self.close()
             raise
@@ -139,6 +139,7 @@ class InProcessChain:
     # -- called by the provider around every transaction ---------------------------------------
 
     def before_send(self, method: str) -> None:
+        """Refuse a send this chain cannot journal; stamp the next block with the wall clock."""
         if self._replaying:
             return
         if self.read_only:
@@ -153,12 +154,12 @@ class InProcessChain:
         self._stamp_next_block(stamp)
 
     def after_send(self, tx_hash: str, raw: str | None) -> None:
+        """Journal the transaction just mined (fsync'd) before its hash goes back to the sender."""
         if self._replaying or self.path is None:
             return
         assert raw is not None  # before_send refused unlocked sends on a journaled chain
         block = self._mined_in(tx_hash)
-        self._append({"block": block, "time": self._block_time(block), "hash": tx_hash,
-                      "raw": raw})  # fmt: skip
+        self._append({"block": block, "time": self._block_time(block), "hash": tx_hash, "raw": raw})
 
     # -- the journal ----------------------------------------------------------------------------
 
@@ -241,8 +242,8 @@ def _open_locked(path: Path) -> IO[bytes]:
     except BlockingIOError as exc:
         file.close()
         raise ChainJournalBusy(
-            f"another process is using the in-process chain journal {path}; stop it, or share "
-            "a chain through a JSON-RPC node"
+            f"another writer holds the in-process chain journal {path}; stop it, or share a "
+            "chain through a JSON-RPC node"
         ) from exc
     os.set_inheritable(file.fileno(), False)
     file.seek(0)

@@ -207,18 +207,21 @@ class Process:
                 self.popen.wait()
 
 
+ROLES = ("sequencer", "follower", "newcomer")
+
+
 @contextmanager
-def databases(postgresql: bool, directory: Path) -> Iterator[tuple[str, str]]:
-    """URLs of two new databases: the sequencer's and the follower's."""
+def databases(postgresql: bool, directory: Path) -> Iterator[list[str]]:
+    """URLs of new databases for the sequencer, the follower and the catching-up newcomer."""
     if not postgresql:
-        yield f"sqlite:///{directory / 'sequencer.db'}", f"sqlite:///{directory / 'follower.db'}"
+        yield [f"sqlite:///{directory / role}.db" for role in ROLES]
         return
-    names = [f"bench_{uuid.uuid4().hex[:10]}_{role}" for role in ("sequencer", "follower")]
+    names = [f"bench_{uuid.uuid4().hex[:10]}_{role}" for role in ROLES]
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
         for name in names:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield f"{PG_SERVER}/{names[0]}", f"{PG_SERVER}/{names[1]}"
+        yield [f"{PG_SERVER}/{name}" for name in names]
     finally:
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
             for name in names:
@@ -285,6 +288,30 @@ def watch(url: str, stop: threading.Event, seen: list[tuple[float, int]]) -> Non
             stop.wait(0.01)
 
 
+def catch_up(newcomer: Process, size: int) -> None:
+    """Start a follower on an empty database once the load is over; print its throughput."""
+    newcomer.start()
+    progress: list[tuple[float, int]] = []
+    deadline = time.monotonic() + 600
+    with httpx.Client(timeout=10) as http:
+        while (not progress or progress[-1][1] < size) and time.monotonic() < deadline:
+            try:
+                status = http.get(newcomer.url + "/v1/follower/status").json()
+                progress.append((time.monotonic(), int(status["size"])))
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+    moving = [p for p in progress if p[1] > 0]
+    if len(moving) < 2 or progress[-1][1] < size:
+        print(f"catch-up: the newcomer did not reach {size:,} entries")
+        return
+    (t0, n0), (t1, n1) = moving[0], moving[-1]
+    print(
+        f"catch-up (sequencer idle): a new follower verified and stored {size:,} entries, "
+        f"{(n1 - n0) / (t1 - t0):,.0f} entries/s"
+    )
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
@@ -306,7 +333,7 @@ def main() -> None:
     directory = Path(tempfile.mkdtemp(prefix="carbonledger-bench-replication-"))
     processes: list[Process] = []
     try:
-        with databases(args.postgresql, directory) as (sequencer_db, follower_db):
+        with databases(args.postgresql, directory) as (sequencer_db, follower_db, newcomer_db):
             signer, people = set_up(sequencer_db, args.holders, args.seal_every)
             save_log_key(signer, directory / "log.key")
             vkey = signer.verifier().vkey()
@@ -374,6 +401,26 @@ def main() -> None:
             stop.set()
             monitor.join()
             report(args, sent, seen, start, signing, total)
+            newcomer = Process(
+                "newcomer",
+                [
+                    "follow",
+                    "--log-url",
+                    sequencer.url,
+                    "--log-vkey",
+                    vkey,
+                    "--db",
+                    newcomer_db,
+                    "--state",
+                    str(directory / "newcomer"),
+                    "--poll",
+                    str(args.poll),
+                ],
+                "/v1/follower/status",
+                directory,
+            )
+            processes.append(newcomer)
+            catch_up(newcomer, last + 1)
     finally:
         for process in reversed(processes):
             process.stop()
@@ -400,7 +447,11 @@ def report(
         lags.append(seen[position][0] - s.acked)
     caught = seen[-1][0] if seen and seen[-1][1] > sent[-1].last_index else float("nan")
     databases = "PostgreSQL" if args.postgresql else "SQLite (WAL, synchronous=FULL)"
-    print(f"databases: {databases}; cores: {os.cpu_count()} shared by every process")
+    load1, load5, _ = os.getloadavg()
+    print(
+        f"databases: {databases}; cores: {os.cpu_count()} shared by every process; "
+        f"load average {load1:.1f} (1 min), {load5:.1f} (5 min) at the end"
+    )
     print(
         f"load: {total:,} one-gram transfers signed in {signing:.1f} s beforehand, offered at "
         f"{args.rate:,}/s in bulks of {sent[0].entries} every "

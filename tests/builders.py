@@ -15,7 +15,6 @@ that no database table changed, and returns the error's stable code. Readers (``
 from __future__ import annotations
 
 import base64
-import hashlib
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -429,10 +428,6 @@ def accepted(outcome: Outcome) -> Event:
     assert not outcome.duplicate, f"entry {outcome.index} was already in the log"
     assert outcome.event is not None
     return outcome.event
-
-
-def record_hash(record: bytes) -> bytes:
-    return hashlib.sha256(record).digest()
 
 
 def build_world(url: str, *, seal_every: int = 1000) -> World:

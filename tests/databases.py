@@ -1,12 +1,13 @@
 """Fresh databases for tests, and snapshots of everything a ledger database holds.
 
-``fresh_database`` gives a URL to a new database with no ledger in it: a SQLite file in a given
-directory by default, or, when ``CARBONLEDGER_TEST_DB=postgresql``, a uniquely named PostgreSQL
-database on 127.0.0.1:5432 (trust authentication, user ``postgres``), created through the
-``postgres`` database and dropped afterwards. A PostgreSQL ``CREATE DATABASE`` takes a quarter
-of a second and migrating it as long again, so each PostgreSQL test database is a copy of a
-template migrated once per run, made by a background thread while the previous test runs;
-``ledger/storage/test_migrations.py`` is where migrations of an empty database are tested.
+``fresh_database`` gives a URL to a new database for one test, holding the ledger schema at the
+newest migration and no ledger: a SQLite file in a given directory by default, or, when
+``CARBONLEDGER_TEST_DB=postgresql``, a uniquely named PostgreSQL database on 127.0.0.1:5432
+(trust authentication, user ``postgres``), created through the ``postgres`` database and dropped
+afterwards. Migrating takes a fifth of a second and a PostgreSQL ``CREATE DATABASE`` as long
+again, so each database is a copy of a template migrated once per run (a file copy for SQLite,
+``CREATE DATABASE ... TEMPLATE`` for PostgreSQL, made by background threads ahead of need).
+``tests/ledger/storage/test_migrations.py`` is where migrations of an empty database are tested.
 
 ``snapshot`` reads every table of ``ledger.storage.schema`` in primary-key order, so that a test
 can show that a rejected entry changed nothing at all.
@@ -16,6 +17,9 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
+import sqlite3
+import tempfile
 import threading
 import uuid
 from collections import deque
@@ -27,7 +31,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import Engine, select
+from sqlalchemy import Dialect, Engine, select
 
 from ledger.storage import schema
 from ledger.storage.engine import make_engine
@@ -55,7 +59,9 @@ def database_kind() -> str:
 def fresh_database(directory: Path) -> Iterator[str]:
     """The URL of a new database with no ledger in it, removed when the block ends."""
     if database_kind() == "sqlite":
-        yield f"sqlite:///{directory / 'ledger.db'}"
+        path = directory / "ledger.db"
+        shutil.copyfile(_sqlite_template(), path)
+        yield f"sqlite:///{path}"
         return
     name = _postgres().acquire()
     try:
@@ -137,6 +143,31 @@ def _drop(name: str) -> None:
     _execute("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
 
 
+_sqlite_file: Path | None = None
+_sqlite_lock = threading.Lock()
+
+
+def _sqlite_template() -> Path:
+    """A migrated SQLite database file, made once per process and removed at exit."""
+    global _sqlite_file
+    with _sqlite_lock:
+        if _sqlite_file is None:
+            directory = Path(tempfile.mkdtemp(prefix="carbonledger-test-template-"))
+            atexit.register(shutil.rmtree, directory, ignore_errors=True)
+            path = directory / "template.db"
+            engine = make_engine(f"sqlite:///{path}")
+            try:
+                upgrade(engine)
+            finally:
+                engine.dispose()
+            # Fold the write-ahead log into the file, so that copying the file copies it all.
+            with sqlite3.connect(path) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            _sqlite_file = path
+        return _sqlite_file
+
+
 _factory: PostgresDatabases | None = None
 _factory_lock = threading.Lock()
 
@@ -162,14 +193,35 @@ def _postgres() -> PostgresDatabases:
 
 def snapshot(engine: Engine) -> Snapshot:
     """Every row of every ledger table, each table ordered by its primary key."""
+    queries = _snapshot_queries(engine.dialect)
     with engine.connect() as conn:
-        return {
-            table.name: [
-                tuple(row)
-                for row in conn.execute(select(table).order_by(*table.primary_key.columns))
-            ]
+        # Through the driver's cursor: a snapshot is taken around every rejection in the suite.
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            taken: Snapshot = {}
+            for name, query in queries:
+                cursor.execute(query)
+                taken[name] = [tuple(row) for row in cursor.fetchall()]
+            return taken
+        finally:
+            cursor.close()
+            conn.rollback()
+
+
+_queries: dict[str, list[tuple[str, str]]] = {}
+
+
+def _snapshot_queries(dialect: Dialect) -> list[tuple[str, str]]:
+    """(table name, SQL selecting all its rows in primary-key order) for every ledger table."""
+    if dialect.name not in _queries:
+        _queries[dialect.name] = [
+            (
+                table.name,
+                str(select(table).order_by(*table.primary_key.columns).compile(dialect=dialect)),
+            )
             for table in schema.metadata.sorted_tables
-        }
+        ]
+    return _queries[dialect.name]
 
 
 def changed_tables(before: Snapshot, after: Snapshot) -> list[str]:

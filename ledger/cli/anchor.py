@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 EVERY_CHECKPOINTS_ENV = "CARBONLEDGER_ANCHOR_EVERY_CHECKPOINTS"
 EVERY_SECONDS_ENV = "CARBONLEDGER_ANCHOR_EVERY_SECONDS"
+CONFIRMATIONS_ENV = "CARBONLEDGER_ANCHOR_CONFIRMATIONS"
 
 ChainOption = Annotated[
     str | None,
@@ -77,7 +78,7 @@ ConfirmationsOption = Annotated[
     typer.Option(
         "--confirmations",
         min=0,
-        envvar="CARBONLEDGER_ANCHOR_CONFIRMATIONS",
+        envvar=CONFIRMATIONS_ENV,
         help="Blocks on top of an anchoring transaction before its receipt is recorded.",
     ),
 ]
@@ -292,11 +293,12 @@ def start_anchorer(db: str, echo: Callable[[str], None]) -> Anchorer:
     try:
         every_checkpoints = int(os.environ.get(EVERY_CHECKPOINTS_ENV, "10"))
         every_seconds = float(os.environ.get(EVERY_SECONDS_ENV, "600"))
+        confirmations = int(os.environ.get(CONFIRMATIONS_ENV, "0"))
     except ValueError as exc:
         raise InvalidInput(
-            f"{EVERY_CHECKPOINTS_ENV} and {EVERY_SECONDS_ENV} must be numbers"
+            f"{EVERY_CHECKPOINTS_ENV}, {EVERY_SECONDS_ENV} and {CONFIRMATIONS_ENV} must be numbers"
         ) from exc
-    settings = chain_settings(db, None, None)
+    settings = chain_settings(db, None, None, confirmations=confirmations)
     policy = AnchorPolicy(every_checkpoints=every_checkpoints, every_seconds=every_seconds)
 
     def report(round_report: RoundReport) -> None:

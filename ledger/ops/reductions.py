@@ -95,7 +95,9 @@ def _accreditation(body: RecordReductions, ctx: Context) -> tuple[Project, Progr
             f"verifier {body.verifier!r} may not attest its own records", code="verifier_conflict"
         )
     ctx.require_signature(body.verifier, "the verification attestation")
-    if state.project_periods(project.id):
+    # A project with personal batches has no other kind (``issue`` refuses it): only its first
+    # bulk entry needs to look, and never loads the periods of thousands of personal batches.
+    if not state.personal_project(project.id) and state.project_periods(project.id):
         raise RuleViolation(
             f"project {project.id} has batches issued by issue; personal records need a "
             "project of their own",

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
     and_,
+    bindparam,
     or_,
     select,
 )
@@ -89,14 +93,27 @@ def _check_checkpoint(note: str, log_vkey: str, origin: str, size: int, root: by
         )
 
 
+@cache
+def _nodes_query(count: int) -> Select[Any]:
+    """Nodes by primary key, ``count`` of them: an OR of key equalities, answered from the index
+    (SQLite scans the whole table for a row-value IN list), built once per count."""
+    n = schema.merkle_nodes
+    wanted = or_(
+        *(
+            and_(n.c.level == bindparam(f"l{i}"), n.c.idx == bindparam(f"i{i}"))
+            for i in range(count)
+        )
+    )
+    return select(n.c.level, n.c.idx, n.c.hash).where(wanted)
+
+
 def _nodes(conn: Connection, ids: Sequence[NodeId]) -> list[bytes]:
     if not ids:
         return []
-    n = schema.merkle_nodes
-    # An OR of primary-key equalities, answered from the index: SQLite scans the whole table
-    # for a row-value IN list.
-    wanted = or_(*(and_(n.c.level == level, n.c.idx == idx) for level, idx in ids))
-    rows = conn.execute(select(n.c.level, n.c.idx, n.c.hash).where(wanted)).all()
+    params = {}
+    for i, (level, idx) in enumerate(ids):
+        params[f"l{i}"], params[f"i{i}"] = level, idx
+    rows = conn.execute(_nodes_query(len(ids)), params).all()
     found = {(r.level, r.idx): bytes(r.hash) for r in rows}
     missing = [i for i in ids if i not in found]
     if missing:

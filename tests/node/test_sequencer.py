@@ -48,6 +48,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 class TestServeCommand:
+    @pytest.mark.slow
     def test_several_workers_forward_writes_to_one_writer(
         self, world: World, tmp_path: Path
     ) -> None:
@@ -90,7 +91,7 @@ class TestServeCommand:
             process.wait(60)
         # The writer sealed what was unsealed when it stopped.
         info = CliRunner().invoke(app, ["info", "--db", world.url, "--json"])
-        assert '"sealed_size": %d' % (indexes[-1] + 1) in info.stdout
+        assert f'"sealed_size": {indexes[-1] + 1}' in info.stdout
 
     def test_a_wrong_log_key_is_refused_before_serving(self, world: World, tmp_path: Path) -> None:
         other = tmp_path / "other.key"

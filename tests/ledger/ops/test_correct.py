@@ -238,30 +238,25 @@ class TestAmendRetirement:
         assert world.reject("owner", "correct", body) == "invalid_correction"
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"corrects": 5, "action": "amend_retirement", "reason": "r", "retirement": "RET-5"},
-        {"corrects": 5, "action": "amend_retirement", "reason": "r", "note": "n"},
-        {"corrects": 5, "action": "reverse_transfer", "reason": "r", "note": "n"},
-        {"corrects": 5, "action": "reverse_transfer", "reason": "r", "retirement": "RET-5"},
-        {"corrects": 0, "action": "reverse_transfer", "reason": "r"},
-        {"corrects": "5", "action": "reverse_transfer", "reason": "r"},
-        {"corrects": 5, "action": "delete", "reason": "r"},
-        {"corrects": 5, "action": "reverse_transfer"},
-        {"corrects": 5, "action": "reverse_transfer", "reason": "r", "by": "x"},
-    ],
-    ids=[
-        "amend-without-change",
-        "amend-without-retirement",
-        "reverse-with-note",
-        "reverse-with-retirement",
-        "corrects-genesis",
-        "corrects-string",
-        "unknown-action",
-        "missing-reason",
-        "unknown-field",
-    ],
-)
-def test_malformed_correction_is_invalid_input(world: World, body: Body) -> None:
-    assert world.reject("regulator", "correct", body) == "invalid_input"
+MALFORMED: dict[str, Body] = {
+    "amend-without-change": {
+        "corrects": 5, "action": "amend_retirement", "reason": "r", "retirement": "RET-5"
+    },
+    "amend-without-retirement": {
+        "corrects": 5, "action": "amend_retirement", "reason": "r", "note": "n"
+    },
+    "reverse-with-note": {"corrects": 5, "action": "reverse_transfer", "reason": "r", "note": "n"},
+    "reverse-with-retirement": {
+        "corrects": 5, "action": "reverse_transfer", "reason": "r", "retirement": "RET-5"
+    },
+    "corrects-genesis": {"corrects": 0, "action": "reverse_transfer", "reason": "r"},
+    "corrects-string": {"corrects": "5", "action": "reverse_transfer", "reason": "r"},
+    "unknown-action": {"corrects": 5, "action": "delete", "reason": "r"},
+    "missing-reason": {"corrects": 5, "action": "reverse_transfer"},
+    "unknown-field": {"corrects": 5, "action": "reverse_transfer", "reason": "r", "by": "x"},
+}
+
+
+def test_every_malformed_correction_is_invalid_input(world: World) -> None:
+    for mutation, body in MALFORMED.items():
+        assert world.reject("regulator", "correct", body) == "invalid_input", mutation

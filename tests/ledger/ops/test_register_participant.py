@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from ledger.client import Identity
 from ledger.storage import schema
 from tests.builders import World
@@ -97,8 +95,9 @@ MALFORMED: dict[str, Callable[[Body], None]] = {
 }
 
 
-@pytest.mark.parametrize("mutation", sorted(MALFORMED))
-def test_malformed_registration_is_invalid_input(world: World, mutation: str) -> None:
-    body = new_body(world)
-    MALFORMED[mutation](body)
-    assert world.reject("operator", "register_participant", body) == "invalid_input"
+def test_every_malformed_registration_is_invalid_input(world: World) -> None:
+    """Each named mutation of a valid body is refused, and changes nothing."""
+    for mutation, mutate in MALFORMED.items():
+        body = new_body(world)
+        mutate(body)
+        assert world.reject("operator", "register_participant", body) == "invalid_input", mutation
