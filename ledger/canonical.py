@@ -9,6 +9,7 @@ represents each value and a signature or hash can never be made to cover two mea
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -17,6 +18,8 @@ from ledger.errors import EncodingError
 
 _INT_MIN = -(2**63)
 _INT_MAX = 2**63 - 1
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+"""Every integer outside the signed 64-bit range has at least 19 digits."""
 
 
 def encode(value: Any) -> bytes:
@@ -40,12 +43,29 @@ def decode(data: bytes) -> Any:
         raise EncodingError(
             "bytes are valid JSON but not in canonical form (sorted keys, no white space)"
         )
+    # orjson reads integers up to 2^64 - 1, which no database column holds; walking the value
+    # is only needed when the bytes contain a long enough run of digits.
+    if _LONG_DIGITS.search(data) is not None:
+        _check_integers(value, "$")
     return value
 
 
 def encode_decoded(value: Any) -> bytes:
     """Canonical bytes of a value that came out of ``decode`` (already checked)."""
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _check_integers(value: Any, path: str) -> None:
+    """Reject integers outside the signed 64-bit range anywhere in ``value``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise EncodingError(f"integer at {path} is outside the signed 64-bit range")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_integers(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_integers(item, f"{path}[{i}]")
 
 
 def _check(value: Any, path: str) -> None:

@@ -35,6 +35,18 @@ TemplateQuery = Annotated[
 ]
 
 
+def _problems_beside(media_type: str) -> dict[int | str, dict[str, Any]]:
+    """The problems of a route whose success is ``media_type``: still problem+json documents
+    (FastAPI would otherwise document them in the route's own media type)."""
+    problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    out = {
+        status: {"description": response["description"], "content": problem}
+        for status, response in problem_responses(400, 404, 422, 503).items()
+    }
+    out[200] = {"description": f"the certificate ({media_type})", "content": {media_type: {}}}
+    return out
+
+
 def _make(engine: Engine, kind: Kind, subject: str, template: str) -> Certificate:
     return make_certificate(engine, kind, subject, template=template)
 
@@ -54,7 +66,7 @@ def bundle(
     "/{kind}/{subject}/html",
     response_class=HTMLResponse,
     summary="The certificate as an HTML page",
-    responses=problem_responses(400, 404, 422, 503),
+    responses=_problems_beside("text/html"),
 )
 def html(
     engine: EngineDep, kind: Kind, subject: Subject, template: TemplateQuery = DEFAULT_TEMPLATE
@@ -66,7 +78,7 @@ def html(
     "/{kind}/{subject}/pdf",
     response_class=Response,
     summary="The certificate as a PDF",
-    responses=problem_responses(400, 404, 422, 503),
+    responses=_problems_beside("application/pdf"),
 )
 def pdf(
     engine: EngineDep, kind: Kind, subject: Subject, template: TemplateQuery = DEFAULT_TEMPLATE

@@ -64,7 +64,7 @@ schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
 
 
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_response_is_documented_and_none_is_a_server_error(
     case: Any, live: tuple[str, dict[str, Any]]
 ) -> None:

@@ -17,7 +17,8 @@ from ledger.client import Identity
 from ledger.entry import build_entry
 from ledger.errors import InvalidInput
 from ledger.log import Accepted, Rejected
-from tests.builders import World, lots
+from ledger.storage import schema
+from tests.builders import World, lots, sign_any_json
 
 
 @pytest.fixture
@@ -194,3 +195,69 @@ class TestSequence:
                 seq=1,
             )
         )
+
+
+class TestStorableValues:
+    """What every database can hold: 64-bit integers, text without NUL."""
+
+    def test_sequence_number_beyond_64_bits_is_refused(self, world: World, batch: str) -> None:
+        body = orjson.dumps(move(batch), option=orjson.OPT_SORT_KEYS)
+        for seq in (2**63, 2**64 - 1):
+            raw = sign_any_json(world.ledger.origin, "transfer", world["alice"], body, seq=seq)
+            assert world.reject_raw(raw).code == "non_canonical_encoding", seq
+
+    def test_body_integer_beyond_64_bits_is_refused(self, world: World, batch: str) -> None:
+        cases = {
+            "correct": {"corrects": 2**63, "action": "reverse_transfer", "reason": "r"},
+            "transfer": {
+                "from_account": "alice",
+                "to_account": "bob",
+                "lots": [{"batch": batch, "serial_start": 2**63, "serial_end": 2**63 + 1}],
+            },
+        }
+        for op, body in cases.items():
+            signer = world["regulator" if op == "correct" else "alice"]
+            raw = sign_any_json(
+                world.ledger.origin, op, signer, orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+            )
+            assert world.reject_raw(raw).code == "non_canonical_encoding", op
+
+    def test_largest_sequence_number_is_accepted_and_stored(self, world: World, batch: str) -> None:
+        alice = world["alice"]
+        world.accept_raw(alice.sign(world.ledger.origin, "transfer", move(batch), seq=2**63 - 1))
+        row = world.row(schema.nonces, participant="alice")
+        assert row is not None and row["last_seq"] == 2**63 - 1
+
+    def test_long_digit_runs_inside_strings_are_fine(self, world: World, batch: str) -> None:
+        body = {
+            "account": "alice",
+            "lots": lots(batch, 1),
+            "beneficiary": {"name": "x", "identifier": "9" * 40},
+            "purpose": "personal",
+            "jurisdiction": "CN",
+        }
+        world.accept("alice", "retire", body)
+
+    def test_nul_in_text_is_invalid_input(self, world: World, batch: str) -> None:
+        retire = {
+            "account": "alice",
+            "lots": lots(batch, 1),
+            "beneficiary": {"name": "x"},
+            "purpose": "personal",
+            "jurisdiction": "CN",
+        }
+        cases: dict[str, tuple[str, str, dict[str, Any]]] = {
+            "beneficiary-name": (
+                "alice",
+                "retire",
+                {**retire, "beneficiary": {"name": "Beijing\x00CBD"}},
+            ),
+            "long-note": ("alice", "retire", {**retire, "note": "donated\x00"}),
+            "participant-name": (
+                "operator",
+                "register_participant",
+                world.participant_body("carol", ["holder"], "enterprise", name="\x00"),
+            ),
+        }
+        for case, (signer, op, body) in cases.items():
+            assert world.reject(signer, op, body) == "invalid_input", case
