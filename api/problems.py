@@ -170,7 +170,7 @@ async def _ledger_error(request: Request, exc: Exception) -> Response:
     return problem_response(exc)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> Response:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {"field": ".".join(str(p) for p in err.get("loc", ())), "problem": str(err.get("msg"))}
@@ -178,7 +178,7 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     ]
     first = errors[0] if errors else {"field": "request", "problem": "invalid"}
     return await _ledger_error(
-        _request, InvalidInput(f"{first['field']}: {first['problem']}", errors=errors)
+        request, InvalidInput(f"{first['field']}: {first['problem']}", errors=errors)
     )
 
 

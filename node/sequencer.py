@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -48,7 +49,10 @@ def serve(config: ServeConfig) -> None:
         settings = config.settings(writer=config.log_key is not None)
         uvicorn.run(create_app(settings), host=config.host, port=config.port, access_log=False)
         return
-    os.environ.setdefault(MULTIPROCESS_ENV, tempfile.mkdtemp(prefix="carbonledger-metrics-"))
+    made = None
+    if not os.environ.get(MULTIPROCESS_ENV):
+        made = tempfile.mkdtemp(prefix="carbonledger-metrics-")
+        os.environ[MULTIPROCESS_ENV] = made
     writer: WriterProcess | None = None
     writer_url = config.writer_url
     if config.log_key is not None:
@@ -68,6 +72,8 @@ def serve(config: ServeConfig) -> None:
     finally:
         if writer is not None:
             writer.stop()
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def _run_writer(config: ServeConfig, port: int) -> None:

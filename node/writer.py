@@ -106,7 +106,10 @@ class GroupWriter:
         self._ready = threading.Event()
         self._failure: BaseException | None = None
         self._ledger: Ledger | None = None
+        self._opened = False
         self._stopping = False
+        # Held while queueing and while stopping: nothing is queued after the last drain.
+        self._gate = threading.Lock()
 
     # -- the event loop's side -----------------------------------------------------------------
     def start(self, timeout: float = 120) -> None:
@@ -119,12 +122,9 @@ class GroupWriter:
 
     @property
     def alive(self) -> bool:
-        return self._ledger is not None and self._thread.is_alive() and not self._stopping
-
-    @property
-    def size(self) -> int:
-        """Entries in the log, as the writer last committed them."""
-        return 0 if self._ledger is None else self._ledger.size
+        """Opened, and neither stopped nor stopping (a ledger being reopened after a failed
+        commit counts: submissions wait in the queue meanwhile)."""
+        return self._opened and self._thread.is_alive() and not self._stopping
 
     async def submit(self, submission: Submission) -> Reply:
         """Queue ``submission`` for the next group and wait until it is durable; its reply.
@@ -132,14 +132,15 @@ class GroupWriter:
         Raises the LedgerError that refused the whole request (``idempotency_key_reused``,
         ``writer_unavailable``, ``writer_busy``, ``writer_failed``).
         """
-        if not self.alive:
-            raise RuleViolation("the writer is not running", code="writer_unavailable")
         loop = asyncio.get_running_loop()
         waiting = _Waiting(submission, loop, loop.create_future())
-        try:
-            self._queue.put_nowait(waiting)
-        except queue.Full as exc:
-            raise RuleViolation("too many submissions are waiting", code="writer_busy") from exc
+        with self._gate:
+            if not self.alive:
+                raise RuleViolation("the writer is not running", code="writer_unavailable")
+            try:
+                self._queue.put_nowait(waiting)
+            except queue.Full as exc:
+                raise RuleViolation("too many submissions are waiting", code="writer_busy") from exc
         result = await waiting.future
         if isinstance(result, LedgerError):
             raise result
@@ -147,11 +148,13 @@ class GroupWriter:
 
     def stop(self, timeout: float = 30) -> None:
         """Finish the submissions already queued, seal what is unsealed, close the ledger."""
-        if self._stopping:
-            return
-        self._stopping = True
-        if self._thread.is_alive():
-            self._queue.put(_STOP)
+        with self._gate:
+            if self._stopping:
+                return
+            self._stopping = True
+            if self._thread.is_alive():
+                self._queue.put(_STOP)  # the writer drains the queue meanwhile: room comes
+        if self._thread.ident is not None:  # started
             self._thread.join(timeout)
 
     # -- the writer thread -----------------------------------------------------------------------
@@ -163,14 +166,16 @@ class GroupWriter:
             self._ready.set()
             return
         self._ledger = ledger
+        self._opened = True
         self._ready.set()
         try:
             self._loop(ledger)
         except BaseException:
             log.exception("the ledger writer stopped")
         finally:
-            self._stopping = True
-            self._fail_waiting()
+            with self._gate:
+                self._stopping = True
+                self._fail_waiting()
             if self._ledger is not None:
                 self._seal(self._ledger)
                 self._ledger.close()

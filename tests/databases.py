@@ -73,14 +73,17 @@ def fresh_database(directory: Path) -> Iterator[str]:
 class PostgresDatabases:
     """Uniquely named PostgreSQL databases, copied from a template migrated once.
 
-    Worker threads create the next databases ahead of need and drop used ones. ``close`` (at
-    the end of the test session, or at exit) drops whatever is left, the template last.
+    Worker threads create the next databases ahead of need; another drops used ones. ``close``
+    (at the end of the test session, or at exit) drops whatever is left, the template last.
     """
 
     def __init__(self, prefetch: int = PG_PREFETCH, workers: int = 2) -> None:
         self._prefetch = prefetch
         self._run = f"carbonledger_test_{uuid.uuid4().hex[:12]}"
-        self._worker = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="test-databases")
+        self._creator = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="test-db-create")
+        # Apart from the creators: PostgreSQL 15 checkpoints on every DROP DATABASE, which must
+        # not hold up the next test's database.
+        self._dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db-drop")
         self._lock = threading.Lock()
         self._template: str | None = None
         self._ready: deque[Future[str]] = deque()
@@ -92,13 +95,13 @@ class PostgresDatabases:
             if self._template is None:
                 self._template = self._make_template()
             while len(self._ready) <= self._prefetch:
-                self._ready.append(self._worker.submit(self._create, self._next_name()))
+                self._ready.append(self._creator.submit(self._create, self._next_name()))
             ready = self._ready.popleft()
         return ready.result()
 
     def release(self, name: str) -> None:
         """Drop ``name`` (in the background); a connection left open is closed by force."""
-        self._worker.submit(_drop, name)
+        self._dropper.submit(_drop, name)
 
     def close(self) -> None:
         """Drop the databases made ahead and the template; waits for pending drops."""
@@ -106,8 +109,9 @@ class PostgresDatabases:
             made = [f.result() for f in self._ready if f.exception() is None]
             self._ready.clear()
             template, self._template = self._template, None
-        # Waits for the work already queued; at interpreter exit the pool is already shut down.
-        self._worker.shutdown(wait=True)
+        # Waits for the work already queued; at interpreter exit the pools are already shut down.
+        self._creator.shutdown(wait=True)
+        self._dropper.shutdown(wait=True)
         for name in made:
             _drop(name)
         if template is not None:

@@ -55,11 +55,26 @@ def trade_announcements(
     program: str | None = None,
     include_corrected: bool = True,
 ) -> list[Trade]:
-    """Priced transfers sequenced in ``[since_ms, until_ms)``, oldest first."""
+    """Priced transfers sequenced in ``[since_ms, until_ms)``, oldest first.
+
+    A period may hold hundreds of thousands of trades: rows are unpacked by position and each
+    batch's program is worked out once.
+    """
     if since_ms is not None and until_ms is not None and until_ms <= since_ms:
         raise InvalidInput(f"period [{since_ms}, {until_ms}) is empty")
     t = schema.transfers
-    query = select(t).where(t.c.price_fen_per_tonne.is_not(None)).order_by(t.c.idx)
+    query = select(
+        t.c.idx,
+        t.c.time_ms,
+        t.c.lots,
+        t.c.from_account,
+        t.c.to_account,
+        t.c.quantity,
+        t.c.price_fen_per_tonne,
+        t.c.venue,
+        t.c.settlement_ref,
+        t.c.corrected_by,
+    ).where(t.c.price_fen_per_tonne.is_not(None))
     if since_ms is not None:
         query = query.where(t.c.time_ms >= since_ms)
     if until_ms is not None:
@@ -68,29 +83,28 @@ def trade_announcements(
         query = query.where(t.c.venue == venue)
     if not include_corrected:
         query = query.where(t.c.corrected_by.is_(None))
+    query = query.order_by(t.c.idx)
     out: list[Trade] = []
+    programs_of: dict[str, str] = {}
+    loads = orjson.loads
     with engine.connect() as conn:
-        for row in conn.execute(query):
-            batches = sorted({lot["batch"] for lot in orjson.loads(row.lots)})
-            programs = sorted({bid.split("-", 1)[0] for bid in batches})
+        rows = conn.execute(query).all()
+        for idx, time_ms, lots, src, dst, grams, price, where, ref, corrected in rows:
+            batches = sorted({lot["batch"] for lot in loads(lots)})
+            programs: list[str] = []
+            for bid in batches:
+                code = programs_of.get(bid)
+                if code is None:
+                    code = programs_of[bid] = bid.split("-", 1)[0]
+                if code not in programs:
+                    programs.append(code)
             if program is not None and program not in programs:
                 continue
-            out.append(
-                Trade(
-                    row.idx,
-                    row.time_ms,
-                    batches,
-                    programs,
-                    row.from_account,
-                    row.to_account,
-                    row.quantity,
-                    row.price_fen_per_tonne,
-                    trade_value_fen(row.quantity, row.price_fen_per_tonne),
-                    row.venue,
-                    row.settlement_ref,
-                    row.corrected_by,
-                )
-            )
+            programs.sort()
+            value = trade_value_fen(grams, price)
+            trade = Trade(idx, time_ms, batches, programs, src, dst, grams, price, value, where,
+                          ref, corrected)  # fmt: skip
+            out.append(trade)
     return out
 
 

@@ -81,7 +81,7 @@ def request_as(
         "custodian": signed(world["platform"]),
         "administrator": signed(world["regulator"]),
         "revoked_key": signed(revoked),
-        "stale_signature": signed(world["alice"], now=int(time.time()) - 301),
+        "stale_signature": signed(world["alice"], now=int(time.time()) - 302),
         "forged_signature": forged,
     }
 
@@ -152,7 +152,7 @@ class TestSignedRequests:
     ) -> None:
         world, _, client, _ = served
         target = "/v1/accounts/bob"
-        headers = sign_request(world["bob"], "GET", target, now=int(time.time()) + 301)
+        headers = sign_request(world["bob"], "GET", target, now=int(time.time()) + 302)
         assert_problem(client.get(target, headers=headers), 401, "stale_request")
 
     def test_incomplete_signature_headers_are_refused(
