@@ -30,6 +30,7 @@ from api.routes import (
     certificates,
     entries,
     events,
+    internal,
     log,
     methodologies,
     participants,
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(internal.router)  # workers' coalesced entries; not in the OpenAPI
     app.add_middleware(LatencyMiddleware, metrics=metrics)
 
     def openapi() -> dict[str, Any]:

@@ -28,6 +28,9 @@ JSON = "application/json"
 ENTRY_TYPES = frozenset({JSON})
 BULK_TYPES = frozenset({"application/x-ndjson", "application/jsonl"})
 IDEMPOTENCY_KEY = "Idempotency-Key"
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e][\x20-\x7e]*$"
+"""1 to 255 printable ASCII characters, the first not a space."""
+ENTRY_PATH = "/v1/entries"
 REPLAYED = "Idempotent-Replayed"
 
 
@@ -86,7 +89,7 @@ def render_single(outcomes: Sequence[Outcome]) -> Reply:
     """201 and the entry's place in the log; 200 for a duplicate; the problem if refused."""
     (outcome,) = outcomes
     if isinstance(outcome, Rejected):
-        return Reply(status_for(outcome.error), PROBLEM_TYPE, _dumps(problem_dict(outcome.error)))
+        return problem_reply(outcome.error)
     event = outcome.event
     body = {
         "index": outcome.index,
@@ -147,20 +150,38 @@ class WritePath:
         render: Callable[[Sequence[Outcome]], Reply],
     ) -> Reply:
         """Apply the entries ``parse`` finds in ``body`` (or forward the request); the reply."""
-        if self.forwarder is not None:
-            reply = await self.forwarder.forward(request.url.path, body, dict(request.headers))
-        elif self.writer is None:
-            raise RuleViolation("this process serves reads only", code="writer_unavailable")
+        path, key = request.url.path, request.headers.get(IDEMPOTENCY_KEY)
+        if self.forwarder is None:
+            reply = await self.apply(path, body, key, parse, render)
+        elif path == ENTRY_PATH:
+            reply = await self.forwarder.forward_entry(body, key)
         else:
-            raws = parse(body)
-            key = request.headers.get(IDEMPOTENCY_KEY)
-            stamp = fingerprint("POST", request.url.path, body) if key is not None else b""
-            reply = await self.writer.submit(Submission(raws, render, key, stamp))
+            reply = await self.forwarder.forward(path, body, dict(request.headers))
         if reply.replayed:
             self.metrics.idempotent_replays.inc()
         return reply
+
+    async def apply(
+        self,
+        path: str,
+        body: bytes,
+        key: str | None,
+        parse: Callable[[bytes], list[bytes]],
+        render: Callable[[Sequence[Outcome]], Reply],
+    ) -> Reply:
+        """Have this process's writer apply the entries of a request to ``path``."""
+        if self.writer is None:
+            raise RuleViolation("this process serves reads only", code="writer_unavailable")
+        raws = parse(body)
+        stamp = fingerprint("POST", path, body) if key is not None else b""
+        return await self.writer.submit(Submission(raws, render, key, stamp))
 
     async def ready(self) -> bool:
         if self.forwarder is not None:
             return await self.forwarder.ready()
         return self.writer is not None and self.writer.alive
+
+
+def problem_reply(error: LedgerError) -> Reply:
+    """``error`` as a reply, for a request answered inside a batch."""
+    return Reply(status_for(error), PROBLEM_TYPE, _dumps(problem_dict(error)))

@@ -18,7 +18,9 @@ from ledger.errors import EncodingError
 
 _INT_MIN = -(2**63)
 _INT_MAX = 2**63 - 1
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+# A number token of 19 digits or more: in canonical JSON (no white space) a number starts the
+# document or follows ':', ',' or '['; digits inside strings (hex digests) do not match.
+_LONG_DIGITS = re.compile(rb"(?:^|[:,\[])-?[0-9]{19}")
 """Every integer outside the signed 64-bit range has at least 19 digits."""
 
 

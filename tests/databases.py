@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import atexit
 import os
+import queue
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
 import uuid
@@ -73,21 +76,26 @@ def fresh_database(directory: Path) -> Iterator[str]:
 class PostgresDatabases:
     """Uniquely named PostgreSQL databases, copied from a template migrated once.
 
-    Worker threads create the next databases ahead of need; another drops used ones. ``close``
-    (at the end of the test session, or at exit) drops whatever is left, the template last.
+    Worker threads create the next databases ahead of need; another thread drops used ones.
+    PostgreSQL 15 takes a checkpoint for every DROP DATABASE, which can queue up behind a busy
+    server: ``close`` (end of session, or exit) does not wait for it, but hands whatever is
+    left, template last, to a detached process that drops it after the tests have finished.
     """
 
     def __init__(self, prefetch: int = PG_PREFETCH, workers: int = 2) -> None:
         self._prefetch = prefetch
         self._run = f"carbonledger_test_{uuid.uuid4().hex[:12]}"
         self._creator = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="test-db-create")
-        # Apart from the creators: PostgreSQL 15 checkpoints on every DROP DATABASE, which must
-        # not hold up the next test's database.
-        self._dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db-drop")
         self._lock = threading.Lock()
         self._template: str | None = None
         self._ready: deque[Future[str]] = deque()
         self._count = 0
+        self._used: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._dropping: str | None = None
+        self._undropped: list[str] = []
+        self._closing = threading.Event()
+        self._dropper = threading.Thread(target=self._drop_used, name="test-db-drop", daemon=True)
+        self._dropper.start()
 
     def acquire(self) -> str:
         """The name of a new database for one test."""
@@ -100,22 +108,53 @@ class PostgresDatabases:
         return ready.result()
 
     def release(self, name: str) -> None:
-        """Drop ``name`` (in the background); a connection left open is closed by force."""
-        self._dropper.submit(_drop, name)
+        """Drop ``name`` soon, in the background; a connection left open is closed by force."""
+        self._used.put(name)
 
     def close(self) -> None:
-        """Drop the databases made ahead and the template; waits for pending drops."""
+        """Stop, and have every database still here dropped by a detached process."""
+        self._closing.set()
+        self._used.put("")  # wakes the dropper
+        self._creator.shutdown(wait=True)
         with self._lock:
-            made = [f.result() for f in self._ready if f.exception() is None]
+            left = [f.result() for f in self._ready if f.exception() is None]
             self._ready.clear()
             template, self._template = self._template, None
-        # Waits for the work already queued; at interpreter exit the pools are already shut down.
-        self._creator.shutdown(wait=True)
-        self._dropper.shutdown(wait=True)
-        for name in made:
-            _drop(name)
+        left += self._undropped
+        dropping = self._dropping
+        if dropping is not None:
+            left.append(dropping)  # perhaps half done; dropping again is harmless
+        while True:
+            try:
+                name = self._used.get_nowait()
+            except queue.Empty:
+                break
+            if name:
+                left.append(name)
         if template is not None:
-            _drop(template)
+            left.append(template)
+        if left:
+            subprocess.Popen(
+                [sys.executable, "-c", _DROP_ALL, PG_ADMIN_DSN, *left],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def _drop_used(self) -> None:
+        while not self._closing.is_set():
+            name = self._used.get()
+            if not name or self._closing.is_set():
+                if name:
+                    self._used.put(name)  # left for the detached process
+                return
+            self._dropping = name
+            try:
+                _drop(name)
+            except psycopg.Error:
+                self._undropped.append(name)  # tried again by the detached process
+            self._dropping = None
 
     def _next_name(self) -> str:
         self._count += 1
@@ -135,6 +174,19 @@ class PostgresDatabases:
         assert self._template is not None
         _execute("CREATE DATABASE {} TEMPLATE {}", name, self._template)
         return name
+
+
+_DROP_ALL = """
+import sys
+import psycopg
+from psycopg import sql
+with psycopg.connect(sys.argv[1], autocommit=True) as admin:
+    for name in sys.argv[2:]:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+"""
+"""Drops the databases named on its command line (run detached, after the tests)."""
 
 
 def _execute(statement: str, *names: str) -> None:

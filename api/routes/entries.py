@@ -24,6 +24,7 @@ from api.submissions import (
     BULK_TYPES,
     ENTRY_TYPES,
     IDEMPOTENCY_KEY,
+    IDEMPOTENCY_KEY_PATTERN,
     read_body,
     render_bulk,
     render_single,
@@ -69,7 +70,7 @@ IdempotencyKey = Annotated[
         alias=IDEMPOTENCY_KEY,
         min_length=1,
         max_length=255,
-        pattern=r"^[\x21-\x7e][\x20-\x7e]*$",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="A retry with the same key returns the original response, applying "
         "nothing twice; the same key with another body is refused (idempotency_key_reused).",
     ),

@@ -4,6 +4,7 @@ serves reads itself: the several-workers deployment, in one process."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -49,6 +50,43 @@ class TestForwarding:
         assert refused.status_code == 403
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["code"] == "not_authorised"
+
+    def test_concurrent_single_entries_are_coalesced_and_each_gets_its_reply(
+        self, world: World, worker: TestClient
+    ) -> None:
+        platforms = [f"pl{i}" for i in range(6)]
+        register = [
+            world.sign(
+                "operator",
+                "register_participant",
+                world.participant_body(pid, ["platform"], "platform"),
+            )
+            for pid in platforms
+        ]
+        assert post_bulk(worker, register).json()["accepted"] == 6
+
+        def open_accounts(platform: str) -> list[tuple[int, int]]:
+            replies = []
+            for n in range(5):
+                raw = world.sign(platform, "open_account", {"id": f"{platform}-{n}"})
+                response = post_entry(worker, raw, key=f"{platform}-{n}")
+                replies.append((response.status_code, response.json()["index"]))
+            return replies
+
+        with ThreadPoolExecutor(6) as pool:
+            replies = [r for found in pool.map(open_accounts, platforms) for r in found]
+        assert {status for status, _ in replies} == {201}
+        assert len({index for _, index in replies}) == 30
+        retry = post_entry(
+            worker,
+            world.sign(
+                "pl0",
+                "open_account",
+                {"id": "pl0-0"},
+            ),
+            key="pl0-0",
+        )
+        assert retry.status_code == 422  # the same key, another entry (a new sequence number)
 
     def test_an_unreachable_writer_is_503_and_not_ready(self, world: World) -> None:
         nowhere = f"http://127.0.0.1:{free_port()}"

@@ -98,6 +98,8 @@ def likely(data: st.DataObject, label: str) -> bool:
 
 
 class CreditRules(RuleBasedStateMachine):
+    """A real ledger driven by random credit operations, checked against ``Model``."""
+
     def __init__(self) -> None:
         super().__init__()
         self.resources = ExitStack()
