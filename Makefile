@@ -19,6 +19,8 @@ NODE_SETUP := $(if $(wildcard package.json),$(NODE_STAMP))
 PG_HOST := 127.0.0.1
 PYTEST_ARGS ?=
 
+
+.PHONY: system-packages
 .PHONY: help setup demo test test-sqlite test-postgresql lint bench clean distclean
 
 help:
@@ -31,7 +33,16 @@ help:
 	@echo "make bench            run scripts/bench_*.py"
 	@echo "make clean            caches and build leftovers; distclean also .venv, node_modules"
 
-setup: $(PY_STAMP) $(NODE_SETUP)
+setup: $(PY_STAMP) $(NODE_SETUP) system-packages
+
+# Certificates are checked by reading their PDFs back (pdftotext) and render Chinese text with an
+# embedded CJK font: both come from Debian packages, installed once if missing (CI runs as root).
+system-packages:
+	@if ! command -v pdftotext >/dev/null || [ ! -e /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils fonts-droid-fallback >/dev/null; \
+		else echo "note: install poppler-utils and fonts-droid-fallback for the certificate tests" >&2; fi; \
+	fi
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \

@@ -17,6 +17,7 @@ cryptography is visible. Peak RSS is reported at each power-of-ten milestone.
 from __future__ import annotations
 
 import argparse
+from datetime import date, timedelta
 import random
 import resource
 import shutil
@@ -152,9 +153,8 @@ class World:
         project = self.rng.randrange(self.projects)
         period = self.periods.get(project, 0)
         self.periods[project] = period + 1
-        day = 1 + period  # one distinct monitoring period per issuance of a project
-        year, doy = 2000 + day // 365, day % 365
-        start = f"{year:04d}-{1 + doy // 31:02d}-{1 + doy % 28:02d}"
+        # one distinct day-long monitoring period per issuance of a project
+        start = (date(2000, 1, 1) + timedelta(days=period)).isoformat()
         quantity = self.rng.randrange(100, 5000) * TONNE
         holder = self.rng.randrange(len(self.holders))
         self.batches += 1

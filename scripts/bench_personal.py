@@ -208,9 +208,9 @@ def ingest(
         outcomes = accept(scene.ledger, raws, group=4)
         wall += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
-        for outcome, accounts in zip(outcomes, credited, strict=True):
+        for outcome, credited_accounts in zip(outcomes, credited, strict=True):
             assert outcome.event is not None
-            holders += [(a, str(outcome.event.data["batch"])) for a in accounts]
+            holders += [(a, str(outcome.event.data["batch"])) for a in credited_accounts]
         print(
             f"  {made:>10,} records, {made / wall:>9,.0f}/s wall, {made / cpu:>9,.0f}/s "
             f"main-process CPU, peak RSS {peak_rss_mb():,.0f} MB",

@@ -240,14 +240,23 @@ class TestAmendRetirement:
 
 MALFORMED: dict[str, Body] = {
     "amend-without-change": {
-        "corrects": 5, "action": "amend_retirement", "reason": "r", "retirement": "RET-5"
+        "corrects": 5,
+        "action": "amend_retirement",
+        "reason": "r",
+        "retirement": "RET-5",
     },
     "amend-without-retirement": {
-        "corrects": 5, "action": "amend_retirement", "reason": "r", "note": "n"
+        "corrects": 5,
+        "action": "amend_retirement",
+        "reason": "r",
+        "note": "n",
     },
     "reverse-with-note": {"corrects": 5, "action": "reverse_transfer", "reason": "r", "note": "n"},
     "reverse-with-retirement": {
-        "corrects": 5, "action": "reverse_transfer", "reason": "r", "retirement": "RET-5"
+        "corrects": 5,
+        "action": "reverse_transfer",
+        "reason": "r",
+        "retirement": "RET-5",
     },
     "corrects-genesis": {"corrects": 0, "action": "reverse_transfer", "reason": "r"},
     "corrects-string": {"corrects": "5", "action": "reverse_transfer", "reason": "r"},

@@ -212,8 +212,11 @@ class TestIssueRejected:
 
     def test_float_quantity_is_invalid_input(self, world: World) -> None:
         """A float never passes; ``1e6`` is not even canonical JSON (it re-encodes otherwise)."""
-        cases = {"1.5": "invalid_input", "1000000.0": "invalid_input",
-                 "1e6": "non_canonical_encoding"}
+        cases = {
+            "1.5": "invalid_input",
+            "1000000.0": "invalid_input",
+            "1e6": "non_canonical_encoding",
+        }
         for quantity, code in cases.items():
             body = world.issue_body(1)
             body_json = orjson.dumps(body, option=orjson.OPT_SORT_KEYS).replace(

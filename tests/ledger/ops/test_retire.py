@@ -102,8 +102,13 @@ class TestRetireAccepted:
         assert world.held("owner", batch) == 990
 
     def test_every_purpose_is_accepted(self, world: World, batch: str) -> None:
-        purposes = ("event_neutrality", "enterprise_neutrality", "compliance_offset",
-                    "personal", "donation")
+        purposes = (
+            "event_neutrality",
+            "enterprise_neutrality",
+            "compliance_offset",
+            "personal",
+            "donation",
+        )
         for purpose in purposes:
             event = world.accept("owner", "retire", retirement(batch, 1, purpose=purpose))
             row = world.row(schema.retirements, id=f"RET-{event.index}")
