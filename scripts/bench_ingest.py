@@ -17,13 +17,13 @@ cryptography is visible. Peak RSS is reported at each power-of-ten milestone.
 from __future__ import annotations
 
 import argparse
-from datetime import date, timedelta
 import random
 import resource
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 from ledger.client import Identity

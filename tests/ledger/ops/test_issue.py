@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-import pytest
 
 from ledger.errors import InvalidInput
 from ledger.log import Accepted, Rejected
