@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, insert, select
@@ -28,7 +30,7 @@ from ledger.note import NoteSigner, NoteVerifier
 from ledger.ops import Event
 from ledger.replay import tamper
 from ledger.sigcheck import SignatureChecker
-from ledger.state import State
+from ledger.state import Change, State
 from ledger.storage import schema
 from ledger.storage.backend import DatabaseBackend, execute_many, write_changes
 from ledger.storage.engine import make_engine
@@ -66,6 +68,35 @@ class _Group:
     nodes: list[dict[str, object]] = field(default_factory=list)
 
 
+@dataclass
+class _Flight:
+    """A group being written: its commit, and the head to return to if the write fails."""
+
+    future: Future[None]
+    head: tuple[CompactRange, bytes, int]
+    sealed: int
+
+
+class PendingGroup:
+    """A group applied by ``Ledger.begin`` and being written."""
+
+    def __init__(self, ledger: Ledger, flight: _Flight, outcomes: list[Outcome]) -> None:
+        self._ledger = ledger
+        self._flight = flight
+        self.outcomes = outcomes
+
+    def wait(self) -> list[Outcome]:
+        """The outcomes, once the group is durable; raises if its write failed (then nothing
+        of it, nor of a group applied after it, was kept)."""
+        if self._ledger._in_flight is self._flight:
+            self._ledger._settle()
+        futures.wait([self._flight.future])
+        error = self._flight.future.exception()
+        if error is not None:
+            raise error
+        return self.outcomes
+
+
 class Ledger:
     """One log, opened by its single writer (or read-only when ``signer`` is None)."""
 
@@ -74,10 +105,13 @@ class Ledger:
         self.signer = signer
         self.seal_every = seal_every
         self._conn: Connection = engine.connect()
-        self.state = State(DatabaseBackend(self._conn))
+        self._in_flight: _Flight | None = None
+        self.state = State(DatabaseBackend(self._conn, before_read=self._wait_write))
         self._checker = SignatureChecker()
+        self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
         self._load_head()
         if signer is not None and signer.verifier().vkey() != self.log_vkey:
+            self._flusher.shutdown()
             self._conn.close()
             raise RuleViolation(
                 f"the log key given ({signer.verifier().vkey()}) is not this ledger's "
@@ -139,7 +173,11 @@ class Ledger:
         return cls(engine, signer, seal_every=seal_every)
 
     def close(self) -> None:
-        self._checker.close()
+        try:
+            self._settle()
+        finally:
+            self._flusher.shutdown()
+            self._checker.close()
         self._conn.close()
         self.engine.dispose()
 
@@ -189,6 +227,26 @@ class Ledger:
         Signatures are checked in a worker process while the rules run; if one turns out bad,
         the group is applied again with that entry checked inline, and so rejected.
         """
+        return self.begin(raws, seal=seal, before_commit=before_commit).wait()
+
+    def begin(
+        self,
+        raws: Sequence[bytes],
+        *,
+        seal: bool = False,
+        before_commit: Callable[[Connection, list[Outcome]], None] | None = None,
+    ) -> PendingGroup:
+        """Apply ``raws`` now and start writing them; ``wait()`` on the result returns the
+        outcomes once they are durable (what ``submit`` does at once).
+
+        The pipelined form of ``submit``: the database write of one group runs in a writer
+        thread (the database releases the interpreter lock while it works) while the caller
+        parses and applies the next group. At most one group is written at a time: applying
+        the next one uses cached state and waits for the write only when it must read the
+        database, and its own write starts after the previous commit. If a write fails, that
+        group and the one applied after it are both undone and both raise; nothing of either
+        was acknowledged.
+        """
         if self.signer is None:
             raise RuleViolation("this ledger was opened read-only", code="read_only")
         parsed: list[Entry | LedgerError] = []
@@ -197,11 +255,7 @@ class Ledger:
                 parsed.append(parse_entry(raw))
             except LedgerError as exc:
                 parsed.append(exc)
-        head = (
-            CompactRange(self._compact.size, self._compact.frontier),
-            self._prev_hash,
-            self._last_time,
-        )
+        head = self._head()
         sealed = self._sealed
         try:
             owners: list[int] = []
@@ -215,18 +269,75 @@ class Ledger:
             bad = {owners[i] for i, ok in enumerate(verdicts) if not ok}
             if bad:
                 self.state.discard()
-                self._compact, self._prev_hash, self._last_time = head
-                head = (CompactRange(head[0].size, head[0].frontier), head[1], head[2])
+                self._restore(head, sealed)
+                head = self._head()
                 group = self._apply_group(parsed, [k and p not in bad for p, k in enumerate(known)])
-            self._write_group(group, seal, before_commit)
+            changes = list(self.state.changes())
+            checkpoint = self._checkpoint_due(seal)
         except BaseException:
-            self._conn.rollback()
-            self.state.discard()
-            self._compact, self._prev_hash, self._last_time = head
-            self._sealed = sealed  # a checkpoint written before the failure was rolled back too
+            self._abandon(head, sealed)
             raise
+        self._settle()  # the previous group's commit; if it failed, this group is undone too
         self.state.commit()
-        return group.outcomes
+        flight = _Flight(
+            self._flusher.submit(self._write_group, group, changes, checkpoint, before_commit),
+            head,
+            sealed,
+        )
+        self._in_flight = flight
+        return PendingGroup(self, flight, group.outcomes)
+
+    def _head(self) -> tuple[CompactRange, bytes, int]:
+        return (
+            CompactRange(self._compact.size, self._compact.frontier),
+            self._prev_hash,
+            self._last_time,
+        )
+
+    def _restore(self, head: tuple[CompactRange, bytes, int], sealed: int) -> None:
+        compact, self._prev_hash, self._last_time = head
+        self._compact = CompactRange(compact.size, compact.frontier)
+        self._sealed = sealed
+
+    def _abandon(self, head: tuple[CompactRange, bytes, int], sealed: int) -> None:
+        """Undo a group that failed while being applied (after the write before it ends)."""
+        flight = self._in_flight
+        if flight is not None:
+            futures.wait([flight.future])
+            if flight.future.exception() is not None:
+                self._settle_failed(flight)
+                return
+            self._in_flight = None
+        self._conn.rollback()
+        self.state.discard()
+        self._restore(head, sealed)
+
+    def _wait_write(self) -> None:
+        """Block until the group being written is committed (or failed): before the database
+        is read on the ledger's connection."""
+        flight = self._in_flight
+        if flight is not None and not flight.future.done():
+            futures.wait([flight.future])
+
+    def _settle(self) -> None:
+        """Wait for the group being written; if its write failed, undo it (and anything
+        applied after it) and raise its error."""
+        flight = self._in_flight
+        if flight is None:
+            return
+        futures.wait([flight.future])
+        if flight.future.exception() is not None:
+            self._settle_failed(flight)
+        self._in_flight = None
+
+    def _settle_failed(self, flight: _Flight) -> None:
+        self._in_flight = None
+        error = flight.future.exception()
+        assert error is not None
+        self._conn.rollback()
+        self.state.discard()
+        self._restore(flight.head, flight.sealed)
+        raise error
 
     def _apply_group(
         self, parsed: Sequence[Entry | LedgerError], verified: Sequence[bool]
@@ -268,50 +379,63 @@ class Ledger:
         self._last_time = now
         return group
 
+    def _checkpoint_due(self, seal: bool) -> dict[str, object] | None:
+        """The row of a checkpoint signed now for the new head, when one is due."""
+        # Nothing new to seal when every entry of the group was rejected or a duplicate.
+        if self.size > self._sealed and (seal or self.size - self._sealed >= self.seal_every):
+            return self._sign_head(self._last_time)
+        return None
+
     def _write_group(
         self,
         group: _Group,
-        seal: bool,
-        before_commit: Callable[[Connection, list[Outcome]], None] | None = None,
+        changes: list[Change],
+        checkpoint: dict[str, object] | None,
+        before_commit: Callable[[Connection, list[Outcome]], None] | None,
     ) -> None:
-        """Write the group's state changes, records and nodes, seal if due, and commit."""
+        """Write a group's state changes, records, nodes and checkpoint, and commit (in the
+        writer thread); roll back if anything fails."""
         conn = self._conn
-        write_changes(conn, self.state.changes())
-        if group.entries:
-            execute_many(conn, "insert", schema.entries, group.entries)
-            execute_many(conn, "insert", schema.merkle_nodes, group.nodes)
-        # Nothing new to seal when every entry of the group was rejected or a duplicate.
-        if self.size > self._sealed and (seal or self.size - self._sealed >= self.seal_every):
-            self._seal(conn, self._last_time)
-        if before_commit is not None:
-            before_commit(conn, group.outcomes)
-        conn.commit()
+        try:
+            write_changes(conn, changes)
+            if group.entries:
+                execute_many(conn, "insert", schema.entries, group.entries)
+                execute_many(conn, "insert", schema.merkle_nodes, group.nodes)
+            if checkpoint is not None:
+                conn.execute(insert(schema.checkpoints), checkpoint)
+            if before_commit is not None:
+                before_commit(conn, group.outcomes)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
 
     def seal(self) -> bytes | None:
         """Seal a checkpoint now if entries are unsealed; return its signed note."""
+        self._settle()
         if self.size == self._sealed:
             return None
         now = max(int(time.time() * 1000), self._last_time)
         sealed = self._sealed
         try:
-            note = self._seal(self._conn, now)
+            row = self._sign_head(now)
+            self._conn.execute(insert(schema.checkpoints), row)
             self._conn.commit()
         except BaseException:
             self._conn.rollback()
             self._sealed = sealed
             raise
+        note = row["note"]
+        assert isinstance(note, bytes)
         return note
 
-    def _seal(self, conn: Connection, now: int) -> bytes:
+    def _sign_head(self, now: int) -> dict[str, object]:
+        """A checkpoint of the current head, signed; the ledger counts it as sealed."""
         assert self.signer is not None
         checkpoint = Checkpoint(self.origin, self.size, self._compact.root())
         note = sign_checkpoint(checkpoint, self.signer)
-        conn.execute(
-            insert(schema.checkpoints),
-            {"size": checkpoint.size, "root": checkpoint.root, "time_ms": now, "note": note},
-        )
         self._sealed = checkpoint.size
-        return note
+        return {"size": checkpoint.size, "root": checkpoint.root, "time_ms": now, "note": note}
 
     def _duplicate_or(self, exc: LedgerError, entry: Entry, pending: dict[bytes, int]) -> Outcome:
         """A resubmitted entry is acknowledged again with its index, not applied twice.
@@ -322,6 +446,7 @@ class Ledger:
         entry_hash = entry.hash
         index = pending.get(entry_hash)
         if index is None:
+            self._wait_write()
             e = schema.entries
             index = self._conn.execute(select(e.c.idx).where(e.c.entry_hash == entry_hash)).scalar()
         if index is None:
@@ -346,6 +471,7 @@ class Ledger:
         signed note, stored with the records) must verify under this log's key at exactly the
         new size and root. Everything is written in one transaction, or nothing at all.
         """
+        self._settle()
         head = (
             CompactRange(self._compact.size, self._compact.frontier),
             self._prev_hash,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import islice
 from typing import Any, Protocol
 
 from ledger.records import (
@@ -300,8 +301,9 @@ class State:
         self._rows.clear()
         for before in self._before.values():
             before.clear()
-        if sum(len(c) for c in self._cache.values()) > self._cache_limit:
-            self.clear_cache()
+        total = sum(len(c) for c in self._cache.values())
+        if total > self._cache_limit:
+            self._evict(total - self._cache_limit // 2, total)
 
     def discard(self) -> None:
         """Drop every uncommitted write (the flush failed) and the whole cache."""
@@ -310,6 +312,19 @@ class State:
         for before in self._before.values():
             before.clear()
         self.clear_cache()
+
+    def _evict(self, count: int, total: int) -> None:
+        """Forget about ``count`` cached records, the longest cached first in every table in
+        proportion to its size (records read again are cached anew, so the ones in use stay).
+        Only between groups: every cached record then equals the stored one (or the one the
+        group being written stores, and a read waits for that write)."""
+        for cache in self._cache.values():
+            drop = -(-len(cache) * count // total)
+            if drop >= len(cache):
+                cache.clear()
+            else:
+                for key in list(islice(cache, drop)):
+                    del cache[key]
 
     def clear_cache(self) -> None:
         for cache in self._cache.values():

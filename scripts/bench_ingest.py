@@ -24,12 +24,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
+from itertools import islice
 from pathlib import Path
 
 from ledger.client import Identity
 from ledger.entry import parse_entry
 from ledger.keys import verify_many, verify_one
-from ledger.log import Accepted, Ledger
+from ledger.log import Accepted, Ledger, Outcome, PendingGroup
 from ledger.note import NoteSigner
 
 ORIGIN = "bench.carbonledger.example/log"
@@ -241,6 +242,26 @@ def chunks(world: World, total: int, size: int) -> Iterator[list[bytes]]:
         made += n
 
 
+def submit_run(ledger: Ledger, run: list[list[bytes]], *, pipelined: bool) -> list[Outcome]:
+    """Submit the groups of ``run`` in order and return every outcome once all are durable.
+
+    Pipelined, group N+1 is applied while group N is written (``Ledger.begin``); each group is
+    acknowledged when its commit is done, as the sequencer acknowledges it.
+    """
+    if not pipelined:
+        return [o for group in run for o in ledger.submit(group)]
+    outcomes: list[Outcome] = []
+    pending: PendingGroup | None = None
+    for group in run:
+        started = ledger.begin(group)
+        if pending is not None:
+            outcomes += pending.wait()
+        pending = started
+    if pending is not None:
+        outcomes += pending.wait()
+    return outcomes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=100_000)
@@ -250,6 +271,15 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="database URL (default: temporary SQLite)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+    parser.add_argument(
+        "--run",
+        type=int,
+        default=50,
+        help="groups signed beforehand, then submitted back to back (pipelined)",
+    )
+    parser.add_argument(
+        "--serial", action="store_true", help="wait for each group's commit before the next"
+    )
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="carbonledger-bench-")
@@ -270,17 +300,19 @@ def main() -> None:
     sample: list[bytes] = []
     done = 0
     milestone = 100_000
-    for group in chunks(world, args.entries, args.group):
-        if len(sample) < 20_000:
-            sample.extend(group[: 20_000 - len(sample)])
+    groups = chunks(world, args.entries, args.group)
+    while run := list(islice(groups, args.run)):
+        for group in run:
+            if len(sample) < 20_000:
+                sample.extend(group[: 20_000 - len(sample)])
         started, cpu_started = time.perf_counter(), time.process_time()
-        outcomes = ledger.submit(group)
+        outcomes = submit_run(ledger, run, pipelined=not args.serial)
         busy += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
         rejected = [o for o in outcomes if not isinstance(o, Accepted)]
         if rejected:
             raise SystemExit(f"unexpected rejection: {rejected[0]}")
-        done += len(group)
+        done += len(outcomes)
         if done >= milestone:
             print(
                 f"  {done:>9,} entries  ingest {done / busy:8,.0f} ops/s  "

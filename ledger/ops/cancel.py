@@ -95,7 +95,7 @@ def cancel(body: Cancel, ctx: Context) -> Event:
             account=body.account,
             quantity=quantity,
         )
-    ctx.state.put(
+    ctx.state.append(  # the id is the entry's index: new by construction
         Table.CANCELLATION,
         cid,
         Cancellation(

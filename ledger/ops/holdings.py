@@ -115,11 +115,15 @@ def credit(ctx: Context, account: str, lots: Iterable[Lot]) -> None:
 
 
 def lock(ctx: Context, lots: Iterable[Lot], account: str, status: str, ref: str) -> None:
-    """Record ``lots`` as pledged, retired or cancelled under ``ref``."""
+    """Record ``lots`` as pledged, retired or cancelled under ``ref``.
+
+    Requires the lots just debited from ``account`` (``debit``): a serial is in one state at a
+    time, so no locked holding starts where a held range did, and none is read first.
+    """
     for lot in lots:
         for start, end in lot.ranges:
             holding = Holding(lot.batch, start, end, account, status, ref)
-            ctx.state.put(Table.HOLDING, (lot.batch, start), holding)
+            ctx.state.append(Table.HOLDING, (lot.batch, start), holding)
 
 
 def unlock(ctx: Context, lots: Iterable[Lot]) -> None:

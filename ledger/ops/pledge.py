@@ -40,7 +40,7 @@ def pledge(body: PledgeCredits, ctx: Context) -> Event:
     lock(ctx, lots, body.account, "pledged", pid)
     move_supply(ctx, lots, "held", "pledged")
     quantity = sum(lot.quantity for lot in lots)
-    ctx.state.put(
+    ctx.state.append(  # the id is the entry's index: new by construction
         Table.PLEDGE,
         pid,
         Pledge(

@@ -68,7 +68,7 @@ def retire(body: Retire, ctx: Context) -> Event:
         jurisdiction=body.jurisdiction,
         quantity=quantity,
     )
-    ctx.state.put(
+    ctx.state.append(  # the id is the entry's index: new by construction
         Table.RETIREMENT,
         rid,
         Retirement(

@@ -9,13 +9,14 @@ from typing import Any
 
 import orjson
 import pytest
+from sqlalchemy import Connection, select
 
 import ledger.log
 from ledger import canonical
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import parse_record
 from ledger.errors import RootMismatch, RuleViolation, SignatureInvalid
-from ledger.log import Accepted, Ledger, Rejected
+from ledger.log import Accepted, Ledger, Outcome, Rejected
 from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from ledger.note import NoteSigner, NoteVerifier
 from ledger.sigcheck import WORKER_MIN_BATCH
@@ -514,17 +515,17 @@ class TestCrash:
         world, batch = funded
         lg = world.ledger
         before, size = world.snapshot(), lg.size
-        real_seal = Ledger._seal
+        written: list[int] = []
 
-        def seal_then_fail(self: Ledger, *args: Any, **kwargs: Any) -> bytes:
-            real_seal(self, *args, **kwargs)
+        def fail_after_sealing(conn: Connection, outcomes: list[Outcome]) -> None:
+            c = schema.checkpoints
+            written.extend(conn.execute(select(c.c.size).where(c.c.size == size + 3)).scalars())
             raise OSError("connection lost")
 
-        monkeypatch.setattr(Ledger, "_seal", seal_then_fail)
         raws = self.group(world, batch)
         with pytest.raises(OSError, match="connection lost"):
-            lg.submit(raws, seal=True)
-        monkeypatch.undo()
+            lg.submit(raws, seal=True, before_commit=fail_after_sealing)
+        assert written == [size + 3]  # the checkpoint was in the transaction that failed
         assert world.snapshot() == before
         assert (lg.size, lg.sealed_size) == (size, size)
         outcomes = lg.submit(raws, seal=True)
@@ -546,4 +547,78 @@ class TestCrash:
         assert reopened.size == size
         outcomes = reopened.submit(raws)
         assert [o.index for o in outcomes if isinstance(o, Accepted)] == [size, size + 1, size + 2]
+        verify_log(world)
+
+
+class TestPipelinedWrites:
+    """``begin`` applies a group while the one before it is still being written."""
+
+    def transfers(self, world: World, batch: str, count: int, grams: int = 1) -> list[bytes]:
+        return [
+            world.sign(
+                "alice",
+                "transfer",
+                {"from_account": "alice", "to_account": "bob", "lots": lots(batch, grams)},
+            )
+            for _ in range(count)
+        ]
+
+    def test_groups_begun_back_to_back_are_all_durable_in_order(self, world: World) -> None:
+        batch = world.issue(1_000, to="alice")
+        lg = world.ledger
+        size = lg.size
+        first = lg.begin(self.transfers(world, batch, 3))
+        second = lg.begin(self.transfers(world, batch, 2, grams=5), seal=True)
+        assert [o.index for o in first.wait() if isinstance(o, Accepted)] == [
+            size,
+            size + 1,
+            size + 2,
+        ]
+        assert [o.index for o in second.wait() if isinstance(o, Accepted)] == [size + 3, size + 4]
+        reopened = world.reopen()
+        assert (reopened.size, reopened.sealed_size) == (size + 5, size + 5)
+        assert (world.held("alice", batch), world.held("bob", batch)) == (987, 13)
+        verify_log(world)
+
+    def test_an_entry_resubmitted_while_its_group_is_written_is_a_duplicate(
+        self, world: World
+    ) -> None:
+        batch = world.issue(1_000, to="alice")
+        lg = world.ledger
+        raws = self.transfers(world, batch, 2)
+        first = lg.begin(raws)
+        (again,) = lg.begin(raws[:1]).wait()
+        assert isinstance(again, Accepted) and again.duplicate
+        assert again.index == first.wait()[0].index  # type: ignore[union-attr]
+        assert world.held("bob", batch) == 2
+
+    def test_a_failed_write_undoes_its_group_and_the_one_applied_after_it(
+        self, world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        batch = world.issue(1_000, to="alice")
+        lg = world.ledger
+        lg.seal()
+        before, size, root = world.snapshot(), lg.size, lg.root_at(lg.size)
+        first_raws = self.transfers(world, batch, 3)
+        second_raws = self.transfers(world, batch, 2, grams=7)
+        failing = failing_write(write_changes)
+        calls: list[int] = []
+
+        def fail_once(conn: Any, changes: Iterable[Change]) -> None:
+            calls.append(1)
+            (failing if len(calls) == 1 else write_changes)(conn, changes)
+
+        monkeypatch.setattr(ledger.log, "write_changes", fail_once)
+        first = lg.begin(first_raws)
+        with pytest.raises(OSError, match="disk full"):
+            lg.begin(second_raws)
+        with pytest.raises(OSError, match="disk full"):
+            first.wait()
+        assert world.snapshot() == before
+        assert (lg.size, lg.sealed_size, lg.root_at(size)) == (size, size, root)
+        outcomes = lg.submit(first_raws + second_raws, seal=True)
+        assert [o.index for o in outcomes if isinstance(o, Accepted)] == list(
+            range(size, size + 5)
+        )
+        assert (world.held("alice", batch), world.held("bob", batch)) == (983, 17)
         verify_log(world)
