@@ -105,13 +105,17 @@ class Ledger:
         self.signer = signer
         self.seal_every = seal_every
         self._conn: Connection = engine.connect()
+        # State is read on a connection of its own: while a group's write is in flight on
+        # ``_conn``, the next group reads what is committed, and the cache holds the rest.
+        self._reader: Connection = engine.connect()
         self._in_flight: _Flight | None = None
-        self.state = State(DatabaseBackend(self._conn, before_read=self._wait_write))
+        self.state = State(DatabaseBackend(self._reader))
         self._checker = SignatureChecker()
         self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
         self._load_head()
         if signer is not None and signer.verifier().vkey() != self.log_vkey:
             self._flusher.shutdown()
+            self._reader.close()
             self._conn.close()
             raise RuleViolation(
                 f"the log key given ({signer.verifier().vkey()}) is not this ledger's "
@@ -178,6 +182,7 @@ class Ledger:
         finally:
             self._flusher.shutdown()
             self._checker.close()
+            self._reader.close()
         self._conn.close()
         self.engine.dispose()
 
@@ -268,6 +273,7 @@ class Ledger:
             verdicts = collect()
             bad = {owners[i] for i, ok in enumerate(verdicts) if not ok}
             if bad:
+                self._settle()  # the cache is dropped: what it holds of the previous group too
                 self.state.discard()
                 self._restore(head, sealed)
                 head = self._head()
@@ -309,12 +315,12 @@ class Ledger:
                 return
             self._in_flight = None
         self._conn.rollback()
+        self._reader.rollback()
         self.state.discard()
         self._restore(head, sealed)
 
     def _wait_write(self) -> None:
-        """Block until the group being written is committed (or failed): before the database
-        is read on the ledger's connection."""
+        """Block until the group being written is committed (or failed)."""
         flight = self._in_flight
         if flight is not None and not flight.future.done():
             futures.wait([flight.future])
@@ -329,12 +335,14 @@ class Ledger:
         if flight.future.exception() is not None:
             self._settle_failed(flight)
         self._in_flight = None
+        self._reader.rollback()  # the next read takes a snapshot with this group in it
 
     def _settle_failed(self, flight: _Flight) -> None:
         self._in_flight = None
         error = flight.future.exception()
         assert error is not None
         self._conn.rollback()
+        self._reader.rollback()
         self.state.discard()
         self._restore(flight.head, flight.sealed)
         raise error
@@ -493,10 +501,12 @@ class Ledger:
             conn.commit()
         except BaseException:
             self._conn.rollback()
+            self._reader.rollback()
             self.state.discard()
             self._compact, self._prev_hash, self._last_time = head
             self._sealed = sealed
             raise
+        self._reader.rollback()  # the next read takes a snapshot with these records in it
         self.state.commit()
         return self.size
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import islice
 from typing import Any, Protocol
 
 from ledger.records import (
@@ -127,7 +126,7 @@ class State:
         self._before: dict[Table, dict[Any, Any]] = {t: {} for t in Table}
         self._journal: list[tuple[Table, Any, Any]] = []
         self._rows: list[tuple[Table, list[tuple[Any, ...]]]] = []
-        self._cache_limit = cache_limit
+        self.cache_limit = cache_limit
 
     # -- generic access -------------------------------------------------------------------
     def get(self, table: Table, key: Any) -> Any:
@@ -296,14 +295,29 @@ class State:
                     yield Change(table, key, old, new)
 
     def commit(self) -> None:
-        """Forget the journal once changes are durable; bound the cache."""
+        """Forget the journal once the group's changes are durable, or handed to the writer
+        that makes them so; bound the cache.
+
+        The cache keeps every record the group wrote: until its write commits, reads of other
+        records may be served by another connection that does not see that write yet.
+        """
+        total = sum(len(c) for c in self._cache.values())
+        if total > self.cache_limit:
+            self._evict(total - self.cache_limit // 2, total, self._written_keys())
         self._journal.clear()
         self._rows.clear()
         for before in self._before.values():
             before.clear()
-        total = sum(len(c) for c in self._cache.values())
-        if total > self._cache_limit:
-            self._evict(total - self._cache_limit // 2, total)
+
+    def _written_keys(self) -> dict[Table, set[Any]]:
+        """The keys the journal's group wrote or preloaded."""
+        keys: dict[Table, set[Any]] = {table: set(before) for table, before in self._before.items()}
+        for table, key, undo in self._journal:
+            if key is _BULK and isinstance(undo, tuple):
+                added, replaced = undo
+                keys[table].update(added)
+                keys[table].update(item[0] for item in replaced)
+        return keys
 
     def discard(self) -> None:
         """Drop every uncommitted write (the flush failed) and the whole cache."""
@@ -313,18 +327,25 @@ class State:
             before.clear()
         self.clear_cache()
 
-    def _evict(self, count: int, total: int) -> None:
+    def _evict(self, count: int, total: int, keep: Mapping[Table, set[Any]]) -> None:
         """Forget about ``count`` cached records, the longest cached first in every table in
-        proportion to its size (records read again are cached anew, so the ones in use stay).
-        Only between groups: every cached record then equals the stored one (or the one the
-        group being written stores, and a read waits for that write)."""
-        for cache in self._cache.values():
+        proportion to its size (records read again are cached anew, so the ones in use stay),
+        never one of ``keep``. Only between groups: every cached record not in ``keep`` then
+        equals the stored one."""
+        for table, cache in self._cache.items():
             drop = -(-len(cache) * count // total)
-            if drop >= len(cache):
+            kept = keep[table]
+            if drop >= len(cache) and not kept:
                 cache.clear()
-            else:
-                for key in list(islice(cache, drop)):
-                    del cache[key]
+                continue
+            victims: list[Any] = []
+            for key in cache:
+                if len(victims) >= drop:
+                    break
+                if key not in kept:
+                    victims.append(key)
+            for key in victims:
+                del cache[key]
 
     def clear_cache(self) -> None:
         for cache in self._cache.values():

@@ -8,7 +8,7 @@ from a whole group of entries are written with one executemany per table and sta
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from operator import itemgetter
 from typing import Any
@@ -28,13 +28,8 @@ class DatabaseBackend:
     prepared SQL on the DBAPI cursor of the same connection, inside its transaction.
     """
 
-    def __init__(
-        self, connection: Connection, *, before_read: Callable[[], None] | None = None
-    ) -> None:
-        """``before_read``, if given, is called before every read: the sequencer waits there
-        for a group it is still writing on the same connection."""
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self._before_read = before_read
         mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         self._sql: dict[Table, str] = {}
         self._columns: dict[Table, list[str]] = {}
@@ -96,8 +91,6 @@ class DatabaseBackend:
         }
 
     def load(self, table: Table, key: Any) -> Any:
-        if self._before_read is not None:
-            self._before_read()
         conn = self.connection
         if not conn.in_transaction():
             conn.begin()
@@ -129,8 +122,6 @@ class DatabaseBackend:
             found = {key: self.load(table, key) for key in keys}
             return {key: value for key, value in found.items() if value is not None}
         select, key_column = self._many[table]
-        if self._before_read is not None:
-            self._before_read()
         conn = self.connection
         if not conn.in_transaction():
             conn.begin()

@@ -622,3 +622,36 @@ class TestPipelinedWrites:
         )
         assert (world.held("alice", batch), world.held("bob", batch)) == (983, 17)
         verify_log(world)
+
+    def test_the_next_group_reads_the_records_still_being_written_from_the_cache(
+        self, world: World
+    ) -> None:
+        """With the cache evicted after every group, a group that moves credits a group still
+        in flight just moved sees them: the records a group wrote stay cached until durable,
+        and the rest is read from what is committed."""
+        batch = world.issue(1_000, to="alice")
+        lg = world.ledger
+        lg.state.cache_limit = 1
+        hop = world.sign(
+            "alice",
+            "transfer",
+            {"from_account": "alice", "to_account": "bob", "lots": lots(batch, 300)},
+        )
+        onward = world.sign(
+            "bob",
+            "retire",
+            {
+                "account": "bob",
+                "lots": lots(batch, 250),
+                "beneficiary": {"name": "Bob"},
+                "purpose": "personal",
+                "jurisdiction": "CN-GD",
+            },
+        )
+        first = lg.begin([hop])
+        second = lg.begin([onward])
+        assert all(isinstance(o, Accepted) for o in first.wait() + second.wait())
+        lg.state.cache_limit = 200_000
+        assert (world.held("alice", batch), world.held("bob", batch)) == (700, 50)
+        assert world.supply(batch)["retired"] == 250
+        verify_log(world)
