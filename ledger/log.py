@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from ledger.apply import apply_entry, collect_signatures
+from ledger.apply import apply_entry, collect_signatures, prefetch
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.client import Identity
 from ledger.entry import Entry, parse_entry, parse_record, record_bytes
@@ -269,6 +269,7 @@ class Ledger:
             if self.size:  # before the genesis no key is registered to look up
                 items, owners, known = collect_signatures(self.state, parsed)
                 collect = self._checker.start(items)
+                prefetch(self.state, parsed)
             group = self._apply_group(parsed, known)
             verdicts = collect()
             bad = {owners[i] for i, ok in enumerate(verdicts) if not ok}

@@ -10,7 +10,8 @@ the batch's supply counters between ``held``, ``pledged``, ``retired`` and ``can
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from ledger.errors import RuleViolation
 from ledger.ops.context import Context, batch
@@ -143,6 +144,26 @@ def move_supply(ctx: Context, lots: Iterable[Lot], source: str, target: str) -> 
             **{source: getattr(found, source) - amount, target: getattr(found, target) + amount},
         )
         ctx.state.put(Table.BATCH, found.id, changed)
+
+
+def lot_reads(*account_fields: str) -> Callable[[dict[str, Any]], list[tuple[Table, Any]]]:
+    """The ``reads`` hint of an operation that debits or credits the ``lots`` of a body: the
+    held ranges of each lot's batch in the accounts the body's ``account_fields`` name."""
+
+    def reads(body: dict[str, Any]) -> list[tuple[Table, Any]]:
+        lots = body.get("lots")
+        accounts = [body.get(name) for name in account_fields]
+        if not isinstance(lots, list):
+            return []
+        return [
+            (Table.HELD, (account, lot["batch"]))
+            for lot in lots
+            if isinstance(lot, dict) and isinstance(lot.get("batch"), str)
+            for account in accounts
+            if isinstance(account, str)
+        ]
+
+    return reads
 
 
 def lots_json(lots: Iterable[Lot]) -> list[dict[str, object]]:

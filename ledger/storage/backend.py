@@ -118,6 +118,8 @@ class DatabaseBackend:
     def load_many(self, table: Table, keys: Sequence[Any]) -> dict[Any, Any]:
         """The records of ``keys`` that exist: one query per ``MANY_CHUNK`` keys for the tables
         bulk entries look up (accounts, participants, methodologies, evidence digests)."""
+        if table is Table.HELD:
+            return self._load_held(keys)
         if table not in self._many:
             found = {key: self.load(table, key) for key in keys}
             return {key: value for key, value in found.items() if value is not None}
@@ -138,6 +140,29 @@ class DatabaseBackend:
             cursor.close()
         return out
 
+    def _load_held(self, keys: Sequence[tuple[str, str]]) -> dict[Any, Any]:
+        """Held ranges of many (account, batch) pairs: an OR of index lookups per chunk."""
+        keys = list(dict.fromkeys(keys))  # a row must be collected once
+        conn = self.connection
+        if not conn.in_transaction():
+            conn.begin()
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        term = f"(account = {self._mark} AND batch = {self._mark})"
+        found: dict[Any, list[tuple[int, int]]] = defaultdict(list)
+        try:
+            for i in range(0, len(keys), HELD_CHUNK):
+                chunk = keys[i : i + HELD_CHUNK]
+                cursor.execute(
+                    "SELECT account, batch, serial_start, serial_end FROM holdings "
+                    f"WHERE status = 'held' AND ({' OR '.join([term] * len(chunk))})",
+                    [value for key in chunk for value in key],
+                )
+                for account, batch, start, end in cursor.fetchall():
+                    found[(account, batch)].append((start, end))
+        finally:
+            cursor.close()
+        return {key: tuple(sorted(ranges)) for key, ranges in found.items()}
+
     def _value(self, table: Table, values: Sequence[Any]) -> Any:
         if table in self._positional:
             return MAPPINGS[table].record(*values)
@@ -148,6 +173,8 @@ class DatabaseBackend:
 
 MANY_CHUNK = 5000
 """Keys per query of ``load_many``: far below SQLite's limit of 32,766 parameters."""
+HELD_CHUNK = 250
+"""(account, batch) pairs per query of held ranges: an OR of index lookups."""
 
 
 def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
