@@ -54,6 +54,7 @@ def verify_bundle(path: str | Path, *, log_vkey: str | None = None) -> ReplayRep
         log_verifier=verifier,
         state=state,
         after_chunk=forget_journal,
+        lookahead=True,
     )
 
 

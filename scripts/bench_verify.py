@@ -6,13 +6,18 @@ Run it on a ledger made by ``scripts/bench_ingest.py --keep`` (which prints the 
     .venv/bin/python scripts/bench_verify.py --db sqlite:////tmp/carbonledger-bench-.../ledger.db
 
 Prints: ``verify`` (replay from genesis into a scratch database, comparing every node and
-state row) in entries per second; export and offline verification of a bundle; inclusion and
-consistency proof latency (built from the stored nodes and verified), mean, p50 and p99.
+state row) in entries per second, with the CPU seconds of this process and of the signature
+worker, and the load average (the machine may be shared: compare CPU figures); export and
+offline verification of a bundle; inclusion and consistency proof latency (built from the
+stored nodes and verified), mean, p50 and p99. Only the replay::
+
+    .venv/bin/python scripts/bench_verify.py --db sqlite:///ledger.db --proofs 0 --no-bundle
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import statistics
@@ -37,6 +42,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def timings(label: str, values: list[float]) -> None:
+    if not values:
+        return
     micro = [v * 1e6 for v in values]
     print(
         f"{label}: mean {statistics.fmean(micro):8.0f} us  p50 {percentile(micro, 0.5):8.0f} us"
@@ -44,11 +51,18 @@ def timings(label: str, values: list[float]) -> None:
     )
 
 
+def children_cpu() -> float:
+    """CPU seconds of finished child processes (the signature worker, once shut down)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", required=True)
     parser.add_argument("--proofs", type=int, default=2000)
     parser.add_argument("--skip-replay", action="store_true")
+    parser.add_argument("--no-bundle", action="store_true", help="skip export and offline check")
     args = parser.parse_args()
     ledger = Ledger.open(args.db)
     size = ledger.size
@@ -85,11 +99,19 @@ def main() -> None:
     ledger.close()
 
     if not args.skip_replay:
+        load = os.getloadavg()[0]
+        cpu, workers = time.process_time(), children_cpu()
+        started = time.perf_counter()
         report = verify_ledger(args.db)
+        wall = time.perf_counter() - started
+        cpu, workers = time.process_time() - cpu, children_cpu() - workers
         print(
             f"verify (replay into scratch db, compare nodes and state): {report.entries:,} "
-            f"entries in {report.seconds:.1f} s = {report.entries / report.seconds:,.0f}/s"
+            f"entries in {wall:.1f} s = {report.entries / wall:,.0f}/s; CPU s: main "
+            f"{cpu:.1f} ({cpu / report.entries * 1e6:.0f} us/entry), signature worker "
+            f"{workers:.1f}; load average {load:.2f} before, {os.getloadavg()[0]:.2f} after"
         )
+    if not args.skip_replay and not args.no_bundle:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "ledger.clb"
             started = time.perf_counter()

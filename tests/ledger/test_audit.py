@@ -9,14 +9,16 @@ offline bundle verifier say.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
+from ledger import audit
 from ledger.audit import check_invariants, verify_ledger
 from ledger.bundle import export_bundle
 from ledger.checkpoint import Checkpoint, sign_checkpoint
@@ -101,19 +103,61 @@ def rewrite_record(world: World, index: int, edit: dict[str, object], *, rehash:
     engine.dispose()
 
 
+CHUNKINGS = [(audit.CHUNK_SIZE, audit.FLUSH_EVERY), (3, 4)]
+"""(chunk size, entries per flush): one chunk for the whole small ledger, and many chunks
+(each read ahead of the previous one's verdicts, the state flushed every other chunk)."""
+
+
 def assert_tamper_at(world: World, index: int) -> TamperDetected:
-    with pytest.raises(TamperDetected) as caught:
-        verify_ledger(world.url)
-    assert caught.value.details["index"] == index, caught.value.message
+    """Verify names entry ``index``, whether the ledger is replayed in one chunk or many."""
+    for chunk_size, flush_every in CHUNKINGS:
+        with pytest.raises(TamperDetected) as caught:
+            verify_ledger(world.url, chunk_size=chunk_size, flush_every=flush_every)
+        assert caught.value.details["index"] == index, (chunk_size, caught.value.message)
+    return caught.value
+
+
+def assert_table_differs(world: World, table: str) -> TamperDetected:
+    """Verify names ``table``, whether the ledger is replayed in one chunk or many."""
+    for chunk_size, flush_every in CHUNKINGS:
+        with pytest.raises(TamperDetected) as caught:
+            verify_ledger(world.url, chunk_size=chunk_size, flush_every=flush_every)
+        assert caught.value.details["table"] == table, (chunk_size, caught.value.message)
     return caught.value
 
 
 class TestUntouchedLedger:
-    def test_verify_replays_every_entry_and_checkpoint(self, busy: World) -> None:
-        report = verify_ledger(busy.url)
+    @pytest.mark.parametrize(("chunk_size", "flush_every"), CHUNKINGS)
+    def test_verify_replays_every_entry_and_checkpoint(
+        self, busy: World, chunk_size: int, flush_every: int
+    ) -> None:
+        report = verify_ledger(busy.url, chunk_size=chunk_size, flush_every=flush_every)
         assert report.entries == busy.ledger.size
         assert report.checkpoints >= 2
         assert report.operations["retire"] == 1 and report.operations["cancel"] == 1
+
+    def test_sqlite_tables_are_compared_inside_sqlite(self, busy: World) -> None:
+        """Every replayed table is found identical by the attached comparison, so no table is
+        walked row by row in Python (PostgreSQL ledgers are always walked)."""
+        if make_engine(busy.url).dialect.name != "sqlite":
+            pytest.skip("the attached comparison is for SQLite ledgers")
+        walked: list[str] = []
+        original = audit._compare_table
+
+        def spy(stored: Connection, replayed: Connection, table: Table) -> None:
+            walked.append(table.name)
+            original(stored, replayed, table)
+
+        audit._compare_table = spy
+        try:
+            verify_ledger(busy.url)
+        finally:
+            audit._compare_table = original
+        assert walked == []
+
+    def test_replay_leaves_no_object_frozen(self, busy: World) -> None:
+        verify_ledger(busy.url, chunk_size=3)
+        assert gc.get_freeze_count() == 0
 
     def test_check_finds_no_broken_invariant(self, busy: World) -> None:
         assert check_invariants(make_engine(busy.url)) == []
@@ -129,6 +173,12 @@ class TestEditedEntries:
     def test_edited_amount_is_named(self, busy: World) -> None:
         index = first_op(busy, "retire")
         rewrite_record(busy, index, {"lots": lots("PHCER-2001-000001", 1)}, rehash=False)
+        assert_tamper_at(busy, index)
+
+    def test_edited_entry_in_a_later_chunk_is_named(self, busy: World) -> None:
+        index = first_op(busy, "cancel")
+        rewrite_record(busy, index, {"destination": "elsewhere"}, rehash=True)
+        assert index > 3  # not in the first chunk of three
         assert_tamper_at(busy, index)
 
     def test_edited_amount_with_recomputed_hash_fails_its_signature(self, busy: World) -> None:
@@ -229,9 +279,26 @@ class TestStoredState:
             )
         codes = {p.code for p in check_invariants(make_engine(busy.url))}
         assert codes == {"supply_mismatch"}
-        with pytest.raises(TamperDetected) as caught:
-            verify_ledger(busy.url)
-        assert caught.value.details["table"] == "batches"
+        assert_table_differs(busy, "batches")
+
+    def test_deleted_state_row_is_named(self, busy: World) -> None:
+        with make_engine(busy.url).begin() as conn:
+            conn.execute(delete(schema.retirements))
+        error = assert_table_differs(busy, "retirements")
+        assert "replayed" in error.message
+
+    def test_extra_state_row_is_named(self, busy: World) -> None:
+        with make_engine(busy.url).begin() as conn:
+            conn.execute(insert(schema.nonces).values(participant="zz-nobody", last_seq=1))
+        error = assert_table_differs(busy, "nonces")
+        assert "zz-nobody" in error.message
+
+    def test_edited_state_row_is_named_by_key(self, busy: World) -> None:
+        n = schema.nonces
+        with make_engine(busy.url).begin() as conn:
+            conn.execute(update(n).where(n.c.participant == "alice").values(last_seq=99))
+        error = assert_table_differs(busy, "nonces")
+        assert "alice" in error.details["key"]
 
     def test_moved_serial_range_is_caught_by_check(self, busy: World) -> None:
         h = schema.holdings
@@ -251,7 +318,7 @@ class TestStoredState:
     def test_checkpoint_signed_by_another_key_is_named(self, busy: World) -> None:
         c = schema.checkpoints
         with make_engine(busy.url).begin() as conn:
-            size, root = conn.execute(select(c.c.size, c.c.root).order_by(c.c.size)).first()
+            size, root = conn.execute(select(c.c.size, c.c.root).order_by(c.c.size).limit(1)).one()
             forged = sign_checkpoint(
                 Checkpoint(busy.ledger.origin, size, bytes(root)), NoteSigner.generate("impostor")
             )
