@@ -15,12 +15,16 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api import problems
+from api.fastpath import FastPath
 from api.forwarding import Forwarder
 from api.metrics import LatencyMiddleware, Metrics
+from api.reads import HotReads
 from api.routes import (
     accounts,
     anchors,
@@ -60,6 +64,8 @@ DESCRIPTION = (
     "details carrying the ledger's stable `code` (docs/api.md, docs/errors.md)."
 )
 
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
 ROUTERS = (
     entries.router,
     log.router,
@@ -97,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         writer: GroupWriter | None = None
         forwarder: Forwarder | None = None
         witnessing: Witnessing | None = None
+        hot_reads: HotReads | None = None
         try:
             if settings.log_signer is not None:
                 lock = await run_in_threadpool(WriterLock.acquire, engine)
@@ -115,8 +122,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 forwarder = Forwarder(settings.writer_url)
             app.state.engine = engine
             app.state.writes = WritePath(writer, forwarder, metrics)
+            if settings.fast_path and HotReads.supported(engine):
+                hot_reads = app.state.hot_reads = HotReads(engine)
             yield
         finally:
+            app.state.hot_reads = None
+            if hot_reads is not None:
+                await run_in_threadpool(hot_reads.close)
             if writer is not None:
                 await run_in_threadpool(writer.stop)
             if witnessing is not None:
@@ -127,15 +139,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await forwarder.aclose()
             engine.dispose()
 
-    app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # Metrics are Prometheus (``api.metrics``). FastAPI's native OpenTelemetry, unused,
+        # would still look its global providers up (environment variables) on every request.
+        telemetry=NO_TELEMETRY,
+    )
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.on_problem = lambda code, status: metrics.problems.labels(code, str(status)).inc()
+    app.state.hot_reads = None
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(internal.router)  # workers' coalesced entries; not in the OpenAPI
-    app.add_middleware(LatencyMiddleware, metrics=metrics)
+    routes = {
+        route.path: route
+        for router in (*ROUTERS, internal.router)
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    }
+    if settings.fast_path:
+        app.add_middleware(
+            FastPath, settings=settings, hot_reads=lambda: app.state.hot_reads, routes=routes
+        )
+    app.add_middleware(LatencyMiddleware, metrics=metrics)  # outermost: times the fast path too
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

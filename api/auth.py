@@ -17,7 +17,7 @@ import base64
 import binascii
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
@@ -41,6 +41,31 @@ class Caller:
 
     participant: str
     key_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    """A registered signing key as the request check needs it."""
+
+    participant: str
+    public_key: bytes
+    revoked_at: int | None
+
+
+def engine_key_lookup(engine: Engine) -> Callable[[str], KeyRow | None]:
+    """Look keys up in ``engine``'s ledger, a connection per lookup."""
+
+    def lookup(key_id: str) -> KeyRow | None:
+        k = schema.keys
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(k.c.participant, k.c.public_key, k.c.revoked_at).where(k.c.key_id == key_id)
+            ).first()
+        return (
+            None if row is None else KeyRow(row.participant, bytes(row.public_key), row.revoked_at)
+        )
+
+    return lookup
 
 
 def signing_message(method: str, target: str, timestamp: int, body: bytes) -> bytes:
@@ -78,6 +103,22 @@ def authenticate(
     Raises ``authentication_required`` (headers incomplete), ``invalid_input`` (malformed
     values), ``stale_request``, ``unknown_key``, ``bad_signature`` or ``key_revoked``.
     """
+    return check_request(
+        engine_key_lookup(engine), method, target, body, headers, max_age_s=max_age_s, now=now
+    )
+
+
+def check_request(
+    lookup: Callable[[str], KeyRow | None],
+    method: str,
+    target: str,
+    body: bytes,
+    headers: Mapping[str, str | None],
+    *,
+    max_age_s: int,
+    now: float | None = None,
+) -> Caller | None:
+    """``authenticate``, finding keys with ``lookup`` (key id to its row, or None)."""
     given = {name: headers.get(name) for name in HEADERS}
     if all(value is None for value in given.values()):
         return None
@@ -100,11 +141,7 @@ def authenticate(
         sig = base64.b64decode(str(given[SIGNATURE]), validate=True)
     except binascii.Error as exc:
         raise SignatureInvalid("the request signature is not base64") from exc
-    k = schema.keys
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(k.c.participant, k.c.public_key, k.c.revoked_at).where(k.c.key_id == key_id)
-        ).first()
+    row = lookup(key_id)
     if row is None:
         raise LedgerError(f"key {key_id!r} is not registered", code="unknown_key")
     if row.participant != participant:
@@ -113,7 +150,7 @@ def authenticate(
         raise RuleViolation(
             f"key {key_id} was revoked at entry {row.revoked_at}", code="key_revoked"
         )
-    if not verify_one(bytes(row.public_key), sig, signing_message(method, target, timestamp, body)):
+    if not verify_one(row.public_key, sig, signing_message(method, target, timestamp, body)):
         raise SignatureInvalid(f"the request signature does not verify under key {key_id}")
     return Caller(participant, key_id)
 

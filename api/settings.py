@@ -66,6 +66,9 @@ class Settings:
     """Witnesses whose cosignatures are accepted (and, with a URL, requested after each seal)."""
     request_max_age_s: int = 300
     """Signed read requests older (or newer) than this many seconds are refused as stale."""
+    fast_path: bool = True
+    """Answer the hottest requests (a single entry, an inclusion proof, a holding) on
+    ``api.fastpath``: the same answers, less CPU. False: every request goes through its route."""
 
     def check(self) -> None:
         """Raise InvalidInput unless the settings make sense together."""

@@ -2,15 +2,20 @@
 
 HTTP handlers hand a ``Submission`` (one entry, or a bulk request's entries) to ``submit`` and
 await its ``Reply``. The writer thread takes whatever submissions are waiting, up to about
-``max_group`` entries, and applies them with ONE ``Ledger.submit``: one transaction, one fsync,
-for every request of the group (group commit). Each submission's reply is rendered and, when it
-carries an idempotency key and appended anything, stored in that same transaction; replies are
-released only after the commit, so an acknowledged entry is durable.
+``max_group`` entries, and applies them as ONE group: one transaction, one fsync, for every
+request of the group (group commit). Each submission's reply is rendered and, when it carries
+an idempotency key and appended anything, stored in that same transaction; replies are released
+only after the commit, so an acknowledged entry is durable.
+
+Groups are pipelined (``Ledger.begin``): while one group's transaction is written and committed,
+the thread applies the next group, if requests are waiting; the first group's replies go out as
+soon as the second has been applied (its commit is then done). With nothing waiting, the thread
+waits for the commit and answers at once.
 
 Idempotency keys are checked here, on the only thread that stores them, so two concurrent
 requests with one key cannot both be applied: a key already stored returns its stored reply
 (the same request) or ``idempotency_key_reused`` (another request); a key repeated within one
-group follows the first request with it.
+group, or in the group after the one being written, follows the first request with it.
 
 Checkpoints are sealed by count (the ledger's ``seal_every``) and by time: ``seal_ms`` after
 the first unsealed entry, the thread seals a partial batch even if nothing else arrives.
@@ -31,7 +36,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from ledger.errors import LedgerError, RuleViolation
-from ledger.log import Accepted, Ledger, Outcome, Rejected
+from ledger.log import Accepted, Ledger, Outcome, PendingGroup, Rejected
 from ledger.storage import idempotency
 from ledger.storage.idempotency import StoredResponse
 
@@ -81,6 +86,19 @@ class _Waiting:
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Result]
     result: Result | None = field(default=None)
+
+
+@dataclass(eq=False)
+class _Flight:
+    """A group applied and being written: what to answer once its commit is done."""
+
+    group: list[_Waiting]
+    to_apply: list[_Waiting]
+    followers: dict[_Waiting, list[_Waiting]]
+    leads: dict[str, _Waiting]
+    """The first request of each idempotency key this group may store."""
+    pending: PendingGroup | None
+    sealed: bool
 
 
 _STOP = object()
@@ -182,27 +200,40 @@ class GroupWriter:
 
     def _loop(self, ledger: Ledger) -> None:
         unsealed_since = None if ledger.size == ledger.sealed_size else time.monotonic()
-        while True:
-            timeout = None
-            if unsealed_since is not None and self._seal_ms > 0:
-                timeout = max(0.0, unsealed_since + self._seal_ms / 1000 - time.monotonic())
-            try:
-                first = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                self._seal(ledger)
-                unsealed_since = None
-                continue
-            if first is _STOP:
-                return
-            assert isinstance(first, _Waiting)
-            group, stop = self._gather(first)
-            ledger = self._commit(ledger, group)
-            if ledger.size == ledger.sealed_size:
-                unsealed_since = None
-            elif unsealed_since is None:
-                unsealed_since = time.monotonic()
-            if stop:
-                return
+        flight: _Flight | None = None
+        try:
+            while True:
+                if flight is not None:
+                    try:
+                        first = self._queue.get_nowait()
+                    except queue.Empty:  # nothing to apply meanwhile: answer the group now
+                        ledger, flight = self._finish(ledger, flight), None
+                        continue
+                else:
+                    timeout = None
+                    if unsealed_since is not None and self._seal_ms > 0:
+                        timeout = max(0.0, unsealed_since + self._seal_ms / 1000 - time.monotonic())
+                    try:
+                        first = self._queue.get(timeout=timeout)
+                    except queue.Empty:
+                        self._seal(ledger)
+                        unsealed_since = None
+                        continue
+                if first is _STOP:
+                    return
+                assert isinstance(first, _Waiting)
+                group, stop = self._gather(first)
+                previous, flight = flight, None
+                ledger, flight = self._begin(ledger, group, previous)
+                if ledger.size == ledger.sealed_size:
+                    unsealed_since = None
+                elif unsealed_since is None:
+                    unsealed_since = time.monotonic()
+                if stop:
+                    return
+        finally:
+            if flight is not None:
+                self._finish(ledger, flight)
 
     def _gather(self, first: _Waiting) -> tuple[list[_Waiting], bool]:
         """``first`` and the submissions waiting behind it, up to about ``max_group`` entries."""
@@ -219,38 +250,65 @@ class GroupWriter:
             count += len(item.submission.raws)
         return group, False
 
-    def _commit(self, ledger: Ledger, group: list[_Waiting]) -> Ledger:
-        """Apply ``group`` in one transaction and release its replies; the ledger to go on with."""
+    def _begin(
+        self, ledger: Ledger, group: list[_Waiting], previous: _Flight | None
+    ) -> tuple[Ledger, _Flight | None]:
+        """Apply ``group`` and start writing it, then answer ``previous`` (whose commit that
+        waited for). The ledger to go on with, and the group now in flight."""
+        to_apply: list[_Waiting] = []
         try:
-            to_apply, followers = self._resolve_keys(ledger, group)
-            outcomes = self._apply(ledger, to_apply)
+            to_apply, followers, leads = self._resolve_keys(ledger, group, previous)
+            raws = [raw for waiting in to_apply for raw in waiting.submission.raws]
+            pending = None
+            if raws:
+                pending = ledger.begin(raws, before_commit=_renderer(to_apply))
+            sealed = bool(raws) and ledger.sealed_size == ledger.size
         except BaseException as exc:
             log.exception("a group commit failed")
-            error = RuleViolation(
-                f"the writer could not commit: {type(exc).__name__}", code="writer_failed"
-            )
-            for waiting in group:
-                if waiting.result is None:
-                    waiting.result = error
+            # The group before was written or failed: the commit this one waited for is over.
+            going_on = ledger if previous is None else self._finish(ledger, previous)
+            _fail(group, to_apply, _failed(exc))
             _release(group)
+            return (self._reopen(ledger) if going_on is ledger else going_on), None
+        if previous is not None:
+            ledger = self._finish(ledger, previous)
+        return ledger, _Flight(group, to_apply, followers, leads, pending, sealed)
+
+    def _finish(self, ledger: Ledger, flight: _Flight) -> Ledger:
+        """Wait for ``flight``'s commit and release its replies; the ledger to go on with."""
+        outcomes: list[Outcome] = []
+        everyone = [*flight.group, *(w for same in flight.followers.values() for w in same)]
+        try:
+            if flight.pending is not None:
+                outcomes = flight.pending.wait()
+        except BaseException as exc:
+            log.exception("a group commit failed")
+            _fail(everyone, flight.to_apply, _failed(exc))
+            _release(everyone)
             return self._reopen(ledger)
-        for lead, same in followers.items():
+        for lead, same in flight.followers.items():
             for waiting in same:
                 waiting.result = _replayed(lead.result)
-        _release(group)
-        if self._on_group is not None:
-            self._on_group(_report(outcomes, ledger))
+        _release(everyone)
+        if self._on_group is not None and flight.pending is not None:
+            try:
+                self._on_group(_report(outcomes, flight.sealed))
+            except Exception:
+                log.exception("reporting a group commit failed")
         return ledger
 
     def _resolve_keys(
-        self, ledger: Ledger, group: list[_Waiting]
-    ) -> tuple[list[_Waiting], dict[_Waiting, list[_Waiting]]]:
-        """Answer requests whose key is stored; return those to apply and their followers."""
+        self, ledger: Ledger, group: list[_Waiting], previous: _Flight | None
+    ) -> tuple[list[_Waiting], dict[_Waiting, list[_Waiting]], dict[str, _Waiting]]:
+        """Answer requests whose key is stored; return those to apply, their followers and the
+        first request of each key. A request whose key the group in flight (``previous``) may
+        store follows that group's request."""
         keys = {w.submission.key for w in group if w.submission.key is not None}
         stored: dict[str, StoredResponse] = {}
         if keys:
             with ledger.engine.connect() as conn:
                 stored = idempotency.find(conn, keys)
+        in_flight = {} if previous is None else previous.leads
         to_apply: list[_Waiting] = []
         leads: dict[str, _Waiting] = {}
         followers: dict[_Waiting, list[_Waiting]] = defaultdict(list)
@@ -271,39 +329,17 @@ class GroupWriter:
                     followers[lead].append(waiting)
                 else:
                     waiting.result = _key_reused(sub.key)
+            elif sub.key in in_flight:
+                assert previous is not None  # answered when the group in flight is
+                lead = in_flight[sub.key]
+                if lead.submission.fingerprint == sub.fingerprint:
+                    previous.followers.setdefault(lead, []).append(waiting)
+                else:
+                    waiting.result = _key_reused(sub.key)
             else:
                 leads[sub.key] = waiting
                 to_apply.append(waiting)
-        return to_apply, followers
-
-    def _apply(self, ledger: Ledger, to_apply: list[_Waiting]) -> list[Outcome]:
-        raws = [raw for waiting in to_apply for raw in waiting.submission.raws]
-        if not raws:
-            return []
-
-        def before_commit(conn: Connection, outcomes: list[Outcome]) -> None:
-            rows: list[tuple[str, StoredResponse]] = []
-            position = 0
-            for waiting in to_apply:
-                sub = waiting.submission
-                part = outcomes[position : position + len(sub.raws)]
-                position += len(sub.raws)
-                reply = sub.render(part)
-                waiting.result = reply
-                if sub.key is not None and any(isinstance(o, Accepted) for o in part):
-                    stored = StoredResponse(
-                        sub.fingerprint, reply.status, reply.content_type, reply.body
-                    )
-                    rows.append((sub.key, stored))
-            if rows:
-                idempotency.store(conn, rows, int(time.time() * 1000))
-
-        try:
-            return ledger.submit(raws, before_commit=before_commit)
-        except BaseException:
-            for waiting in to_apply:
-                waiting.result = None  # rendered for a group that was rolled back
-            raise
+        return to_apply, followers, leads
 
     def _seal(self, ledger: Ledger) -> None:
         try:
@@ -334,6 +370,44 @@ class GroupWriter:
                 item.result = error
                 pending.append(item)
         _release(pending)
+
+
+def _renderer(to_apply: list[_Waiting]) -> Callable[[Connection, list[Outcome]], None]:
+    """Render each request's reply, and store those with an idempotency key, in the group's
+    transaction just before it commits."""
+
+    def before_commit(conn: Connection, outcomes: list[Outcome]) -> None:
+        rows: list[tuple[str, StoredResponse]] = []
+        position = 0
+        for waiting in to_apply:
+            sub = waiting.submission
+            part = outcomes[position : position + len(sub.raws)]
+            position += len(sub.raws)
+            reply = sub.render(part)
+            waiting.result = reply
+            if sub.key is not None and any(isinstance(o, Accepted) for o in part):
+                stored = StoredResponse(
+                    sub.fingerprint, reply.status, reply.content_type, reply.body
+                )
+                rows.append((sub.key, stored))
+        if rows:
+            idempotency.store(conn, rows, int(time.time() * 1000))
+
+    return before_commit
+
+
+def _failed(exc: BaseException) -> LedgerError:
+    return RuleViolation(f"the writer could not commit: {type(exc).__name__}", code="writer_failed")
+
+
+def _fail(group: Sequence[_Waiting], unwritten: Sequence[_Waiting], error: LedgerError) -> None:
+    """Answer ``unwritten`` with ``error`` (replies rendered for a group rolled back are void),
+    and the rest of ``group`` not answered yet."""
+    for waiting in unwritten:
+        waiting.result = error
+    for waiting in group:
+        if waiting.result is None:
+            waiting.result = error
 
 
 def _key_reused(key: str) -> LedgerError:
@@ -369,7 +443,7 @@ def _set_results(items: list[_Waiting]) -> None:
             waiting.future.set_result(result)
 
 
-def _report(outcomes: Sequence[Outcome], ledger: Ledger) -> GroupReport:
+def _report(outcomes: Sequence[Outcome], sealed: bool) -> GroupReport:
     appended = duplicates = 0
     rejected: Counter[str] = Counter()
     for outcome in outcomes:
@@ -379,5 +453,4 @@ def _report(outcomes: Sequence[Outcome], ledger: Ledger) -> GroupReport:
             duplicates += 1
         else:
             appended += 1
-    sealed = 1 if appended and ledger.sealed_size == ledger.size else 0
-    return GroupReport(len(outcomes), appended, duplicates, rejected, sealed)
+    return GroupReport(len(outcomes), appended, duplicates, rejected, int(sealed and appended > 0))

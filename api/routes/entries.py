@@ -27,7 +27,6 @@ from api.submissions import (
     IDEMPOTENCY_KEY_PATTERN,
     read_body,
     render_bulk,
-    render_single,
     require_media_type,
     split_lines,
     to_response,
@@ -100,7 +99,7 @@ async def submit_entry(
     """Apply one entry; answered once its group is durable (201, or 200 if already logged)."""
     require_media_type(request, ENTRY_TYPES)
     body = await read_body(request, settings.max_entry_bytes)
-    reply = await writes.submit(request, body, lambda raw: [raw], render_single)
+    reply = await writes.submit_entry(body, request.headers.get(IDEMPOTENCY_KEY))
     return to_response(reply)
 
 

@@ -22,11 +22,14 @@ from starlette.responses import Response
 
 from api.deps import MetricsDep, SettingsDep, WritesDep
 from api.forwarding import INTERNAL_PATH, MAX_BATCH
+from api.metrics import Metrics
 from api.problems import status_for
+from api.settings import Settings
 from api.submissions import (
     ENTRY_PATH,
     IDEMPOTENCY_KEY_PATTERN,
     JSON,
+    WritePath,
     problem_reply,
     read_body,
     render_single,
@@ -45,7 +48,17 @@ async def submissions(
     request: Request, writes: WritesDep, settings: SettingsDep, metrics: MetricsDep
 ) -> Response:
     require_media_type(request, frozenset({JSON}))
-    body = await read_body(request, 2 * MAX_BATCH * settings.max_entry_bytes)
+    body = await read_body(request, max_body(settings))
+    return await answer(body, writes, settings, metrics)
+
+
+def max_body(settings: Settings) -> int:
+    """Bytes of one request of forwarded submissions, at most."""
+    return 2 * MAX_BATCH * settings.max_entry_bytes
+
+
+async def answer(body: bytes, writes: WritePath, settings: Settings, metrics: Metrics) -> Response:
+    """The reply to forwarded submissions ``body`` (also answered on ``api.fastpath``)."""
     items = _items(body, settings.max_entry_bytes)
 
     async def one(item: tuple[str | None, bytes] | LedgerError) -> Reply:

@@ -11,7 +11,7 @@ import pytest
 from ledger.errors import LedgerError
 from ledger.log import Accepted, Ledger, Outcome
 from ledger.storage import schema
-from node.writer import GroupReport, GroupWriter, Reply, Submission
+from node.writer import GroupReport, GroupWriter, Reply, Submission, _Flight, _Waiting
 from tests.builders import World, build_world
 
 
@@ -122,6 +122,57 @@ class TestIdempotencyKeys:
             writer.stop()
         assert refused.value.code == "idempotency_key_reused"
         assert world.row(schema.accounts, id="acc-1") is None
+
+    def test_a_key_in_the_group_being_written_is_followed_by_the_next_group(
+        self, world: World
+    ) -> None:
+        """A big request is applied and written while the same request, sent just after it,
+        waits: the retry follows the first (in the next group, or in the same one), and the
+        key is stored once."""
+        reports: list[GroupReport] = []
+        writer = start(world, reports, seal_ms=0)
+        raws = accounts(world, 400)
+        submission = Submission(raws, render, "k", b"fingerprint")
+
+        async def retried() -> list[Reply]:
+            first = asyncio.ensure_future(writer.submit(submission))
+            await asyncio.sleep(0.005)
+            return await asyncio.gather(first, writer.submit(submission))
+
+        try:
+            first, second = asyncio.run(retried())
+        finally:
+            writer.stop()
+        assert first.body == second.body
+        assert (first.replayed, second.replayed) == (False, True)
+        assert len(world.rows(schema.idempotency_keys)) == 1
+        assert sum(r.appended for r in reports) == 400
+
+    def test_requests_with_the_key_of_the_group_in_flight_follow_it(self, world: World) -> None:
+        """``_resolve_keys`` against a group in flight: the same request follows that group's
+        request with the key; another request with that key is refused."""
+        writer = GroupWriter(lambda: Ledger.open(world.url, world.signer))
+        one, two = accounts(world, 2)
+        loop = asyncio.new_event_loop()
+        try:
+
+            def waiting(raw: bytes, stamp: bytes) -> _Waiting:
+                return _Waiting(Submission([raw], render, "k", stamp), loop, loop.create_future())
+
+            lead = waiting(one, b"a")
+            flight = _Flight([lead], [lead], {}, {"k": lead}, None, False)
+            same, other = waiting(one, b"a"), waiting(two, b"b")
+            ledger = Ledger.open(world.url, world.signer)
+            try:
+                to_apply, followers, leads = writer._resolve_keys(ledger, [same, other], flight)
+            finally:
+                ledger.close()
+        finally:
+            loop.close()
+        assert (to_apply, dict(followers), leads) == ([], {}, {})
+        assert flight.followers == {lead: [same]}
+        assert isinstance(other.result, LedgerError)
+        assert other.result.code == "idempotency_key_reused"
 
 
 class TestFailures:
