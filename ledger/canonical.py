@@ -9,7 +9,6 @@ represents each value and a signature or hash can never be made to cover two mea
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -18,16 +17,15 @@ from ledger.errors import EncodingError
 
 _INT_MIN = -(2**63)
 _INT_MAX = 2**63 - 1
-# A number token of 19 digits or more: in canonical JSON (no white space) a number starts the
-# document or follows ':', ',' or '['; digits inside strings (hex digests) do not match.
-_LONG_DIGITS = re.compile(rb"(?:^|[:,\[])-?[0-9]{19}")
-"""Every integer outside the signed 64-bit range has at least 19 digits."""
+_SORTED = orjson.OPT_SORT_KEYS
+_SORTED_53 = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+"""Sorted keys, and every integer within +/-(2^53 - 1): far inside the signed 64-bit range."""
 
 
 def encode(value: Any) -> bytes:
     """Canonical bytes of ``value``: a tree of dicts (str keys), lists, str, int, bool, None."""
     _check(value, "$")
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return orjson.dumps(value, option=_SORTED)
 
 
 def decode(data: bytes) -> Any:
@@ -40,21 +38,27 @@ def decode(data: bytes) -> Any:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise EncodingError(f"not valid JSON: {exc}") from exc
-    again = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    # orjson reads integers up to 2^64 - 1, which no database column holds. Re-encoding with
+    # the 53-bit limit proves in the same pass that every integer is in range; only a value
+    # holding a larger integer (a rare, but valid, 64-bit one) is re-encoded again and walked.
+    try:
+        again = orjson.dumps(value, option=_SORTED_53)
+        wide = False
+    except orjson.JSONEncodeError:
+        again = orjson.dumps(value, option=_SORTED)
+        wide = True
     if again != data:
         raise EncodingError(
             "bytes are valid JSON but not in canonical form (sorted keys, no white space)"
         )
-    # orjson reads integers up to 2^64 - 1, which no database column holds; walking the value
-    # is only needed when the bytes contain a long enough run of digits.
-    if _LONG_DIGITS.search(data) is not None:
+    if wide:
         _check_integers(value, "$")
     return value
 
 
 def encode_decoded(value: Any) -> bytes:
     """Canonical bytes of a value that came out of ``decode`` (already checked)."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return orjson.dumps(value, option=_SORTED)
 
 
 def _check_integers(value: Any, path: str) -> None:

@@ -127,8 +127,21 @@ def parse_entry(raw: bytes) -> Entry:
         raise InvalidInput("the first signature must be the payload signer's")
     if len({s.signer for s in signatures}) != len(signatures):
         raise InvalidInput("a participant signs an entry at most once")
-    message = ENTRY_DOMAIN + canonical.encode_decoded(payload)
-    return Entry(ledger, op, signer, seq, body, signatures, raw, message)
+    return Entry(ledger, op, signer, seq, body, signatures, raw, _message(raw, sigs))
+
+
+_ENTRY_HEAD = b'{"payload":'
+_SIGS_KEY = b',"sigs":'
+
+
+def _message(raw: bytes, sigs: list[Any]) -> bytes:
+    """What the signatures of the canonical entry ``raw`` cover, without encoding its payload
+    again: ``raw`` is ``{"payload":P,"sigs":S}`` byte for byte, so P is ``raw`` less its head
+    and the (small) encoding of S with its key and closing brace."""
+    tail = b"".join((_SIGS_KEY, canonical.encode_decoded(sigs), b"}"))
+    if not (raw.startswith(_ENTRY_HEAD) and raw.endswith(tail)):
+        raise EncodingError("entry bytes are not {payload, sigs} in canonical form")
+    return b"".join((ENTRY_DOMAIN, memoryview(raw)[len(_ENTRY_HEAD) : len(raw) - len(tail)]))
 
 
 def _parse_signature(value: Any) -> Signature:
@@ -183,8 +196,14 @@ def parse_record(raw: bytes) -> Record:
         prev = bytes.fromhex(value["prev"])
     except (TypeError, ValueError) as exc:
         raise EncodingError("record prev is not hex") from exc
-    entry_raw = canonical.encode_decoded(value["entry"])
-    record = Record(int(value["index"]), prev, int(value["time"]), entry_raw)
-    if record.raw != raw:
+    index, time_ms = value["index"], value["time"]
+    if not (type(index) is int and type(time_ms) is int):
         raise EncodingError("record bytes are not canonical")
-    return record
+    # ``raw`` is canonical, so the entry is the bytes between the record's head and its tail.
+    tail = record_bytes(b"", index, prev, time_ms)[len(_RECORD_HEAD) :]
+    if not (raw.startswith(_RECORD_HEAD) and raw.endswith(tail)):
+        raise EncodingError("record bytes are not canonical")
+    return Record(index, prev, time_ms, raw[len(_RECORD_HEAD) : len(raw) - len(tail)])
+
+
+_RECORD_HEAD = b'{"entry":'

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.client import Identity
-from ledger.log import Accepted, Ledger
+from ledger.log import Accepted, Ledger, Outcome, PendingGroup
 from ledger.note import NoteSigner
 from ledger.personal.balances import platform_balances, snapshot
 from ledger.personal.commitments import build_tree
@@ -66,12 +66,32 @@ def participant(who: Identity, kind: str, roles: list[str]) -> dict[str, object]
     }
 
 
-def accept(ledger: Ledger, raws: list[bytes], group: int = 8) -> list[Accepted]:
+def accept(
+    ledger: Ledger, raws: list[bytes], group: int = 8, *, pipelined: bool = True
+) -> list[Accepted]:
+    """Submit ``raws`` in groups of ``group`` and return their outcomes once all are durable.
+
+    Pipelined, group N+1 is applied while group N is written (``Ledger.begin``), as the
+    sequencer does; otherwise each group's commit is waited for before the next is applied.
+    """
     out: list[Accepted] = []
-    for start in range(0, len(raws), group):
-        for outcome in ledger.submit(raws[start : start + group]):
+
+    def acknowledged(outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
             assert isinstance(outcome, Accepted), outcome
             out.append(outcome)
+
+    pending: PendingGroup | None = None
+    for start in range(0, len(raws), group):
+        if not pipelined:
+            acknowledged(ledger.submit(raws[start : start + group]))
+            continue
+        started = ledger.begin(raws[start : start + group])
+        if pending is not None:
+            acknowledged(pending.wait())
+        pending = started
+    if pending is not None:
+        acknowledged(pending.wait())
     return out
 
 
@@ -180,7 +200,7 @@ class Scene:
 
 
 def ingest(
-    scene: Scene, accounts: int, records: int, per_entry: int, seed: int
+    scene: Scene, accounts: int, records: int, per_entry: int, seed: int, *, pipelined: bool = True
 ) -> tuple[float, float, int, list[tuple[str, str]]]:
     """Records per second (wall, main-process CPU), the grams recorded, and (account, batch)
     pairs holding credits, for the transfers that follow."""
@@ -194,7 +214,7 @@ def ingest(
         raws: list[bytes] = []
         credited: list[list[str]] = []
         while len(raws) < 40 and made < records:
-            rows = []
+            rows: list[list[Any]] = []
             for _ in range(min(per_entry, records - made)):
                 account = account_id(rng.randrange(accounts))
                 grams = rng.randrange(50, 800)
@@ -205,7 +225,7 @@ def ingest(
             raws.append(scene.reductions(rows))
             credited.append([r[0] for r in rows[:100]])
         started, cpu_started = time.perf_counter(), time.process_time()
-        outcomes = accept(scene.ledger, raws, group=4)
+        outcomes = accept(scene.ledger, raws, group=4, pipelined=pipelined)
         wall += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
         for outcome, credited_accounts in zip(outcomes, credited, strict=True):
@@ -277,6 +297,11 @@ def main() -> None:
     parser.add_argument("--proofs", type=int, default=500)
     parser.add_argument("--keep", action="store_true", help="keep the ledger directory")
     parser.add_argument(
+        "--serial",
+        action="store_true",
+        help="wait for each group's commit before applying the next (default: pipelined)",
+    )
+    parser.add_argument(
         "--cache-mb",
         type=int,
         default=0,
@@ -303,7 +328,7 @@ def main() -> None:
 
         print(f"bulk ingestion: {args.records:,} records, {args.rows_per_entry:,} per entry")
         per_s, per_cpu_s, recorded, holders = ingest(
-            scene, args.accounts, args.records, args.rows_per_entry, 1
+            scene, args.accounts, args.records, args.rows_per_entry, 1, pipelined=not args.serial
         )
         transfers = ordinary(scene, holders, args.accounts, args.transfers)
         del holders

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from itertools import accumulate, repeat
+from operator import attrgetter, itemgetter
 from typing import Annotated, Any
 
 from pydantic import Field, model_validator
@@ -34,7 +36,7 @@ from pydantic import Field, model_validator
 from ledger.errors import NotFound, RuleViolation
 from ledger.ops.context import Context, Event, deny, require_role
 from ledger.ops.fields import Digest, Id, IsoDate, Message, Parameter
-from ledger.ops.reduction_rows import MAX_ROWS, Row, parse_rows, period_ms
+from ledger.ops.reduction_rows import MAX_ROWS, Rows, parse_rows, period_ms
 from ledger.ops.row_problems import RowProblem, reject_rows
 from ledger.records import Account, Batch, Methodology, Program, Project
 from ledger.state import Table
@@ -65,7 +67,7 @@ class RecordReductions(Message):
 def record_reductions(body: RecordReductions, ctx: Context) -> Event:
     rows, problems = parse_rows(body.rows, *period_ms(body.period_start, body.period_end))
     project, program, method = _accreditation(body, ctx)
-    accounts = ctx.state.get_many(Table.ACCOUNT, {r.account for r in rows}, cache=True)
+    accounts = ctx.state.get_many(Table.ACCOUNT, set(rows.accounts), cache=True)
     problems += _row_rules(rows, ctx, method, accounts)
     if problems:
         reject_rows(problems)
@@ -113,46 +115,48 @@ def _accreditation(body: RecordReductions, ctx: Context) -> tuple[Project, Progr
 
 
 def _row_rules(
-    rows: list[Row], ctx: Context, method: Methodology, accounts: Mapping[str, Account | None]
+    rows: Rows, ctx: Context, method: Methodology, accounts: Mapping[str, Account | None]
 ) -> list[RowProblem]:
     """Problems of well-formed rows against state: one lookup per distinct value."""
     state = ctx.state
-    recorded = state.get_many(Table.EVIDENCE, [r.digest for r in rows])
-    methods = {mid: _methodology_problem(ctx, mid, method) for mid in {r.methodology for r in rows}}
+    recorded = state.get_many(Table.EVIDENCE, rows.digests)
+    methods = {mid: _methodology_problem(ctx, mid, method) for mid in set(rows.methodologies)}
     # The common case, decided per distinct value: no row needs to be looked at one by one.
     if (
-        all(problem is None for problem in methods.values())
-        and all(index is None for index in recorded.values())
-        and all(
-            a is not None and a.kind == "personal" and a.custodian == ctx.signer
-            for a in accounts.values()
-        )
-        and max((r.time_ms for r in rows), default=0) <= ctx.time_ms
+        set(methods.values()) <= {None}
+        and set(recorded.values()) <= {None}
+        and set(map(type, accounts.values())) <= {Account}
+        and set(map(_KIND_AND_CUSTODIAN, accounts.values())) <= {("personal", ctx.signer)}
+        and max(rows.times, default=0) <= ctx.time_ms
     ):
         return []
     problems: list[RowProblem] = []
-    for row in rows:
-        n = row.position
-        account = accounts[row.account]
+    for n, account_id, methodology, time_ms, digest in zip(
+        rows.positions, rows.accounts, rows.methodologies, rows.times, rows.digests, strict=True
+    ):
+        account = accounts[account_id]
         if account is None:
             problems.append(
-                RowProblem(n, "unknown_account", f"account {row.account!r} does not exist")
+                RowProblem(n, "unknown_account", f"account {account_id!r} does not exist")
             )
         elif account.kind != "personal" or account.custodian != ctx.signer:
             problems.append(
-                RowProblem(n, "not_in_custody", f"{row.account!r} is not in {ctx.signer}'s custody")
+                RowProblem(n, "not_in_custody", f"{account_id!r} is not in {ctx.signer}'s custody")
             )
-        found = methods[row.methodology]
+        found = methods[methodology]
         if found is not None:
             problems.append(RowProblem(n, found[0], found[1]))
-        if row.time_ms > ctx.time_ms:
-            problems.append(RowProblem(n, "future_time", f"time {row.time_ms} is after the entry"))
-        index = recorded[row.digest]
+        if time_ms > ctx.time_ms:
+            problems.append(RowProblem(n, "future_time", f"time {time_ms} is after the entry"))
+        index = recorded[digest]
         if index is not None:
             problems.append(
                 RowProblem(n, "duplicate_evidence", f"evidence recorded at entry {index}")
             )
     return problems
+
+
+_KIND_AND_CUSTODIAN = attrgetter("kind", "custodian")
 
 
 def _methodology_problem(ctx: Context, mid: str, method: Methodology) -> tuple[str, str] | None:
@@ -169,26 +173,26 @@ def _methodology_problem(ctx: Context, mid: str, method: Methodology) -> tuple[s
 def _issue(
     body: RecordReductions,
     ctx: Context,
-    rows: list[Row],
+    rows: Rows,
     accredited: tuple[Project, Program, Methodology],
     accounts: Mapping[str, Account | None],
 ) -> Event:
     """One batch for the whole entry; each account's rows as one sub-range of it."""
     state = ctx.state
     project, program, method = accredited
-    totals: dict[str, int] = {}
-    for row in rows:
-        totals[row.account] = totals.get(row.account, 0) + row.grams
-    serial_start = cursor = program.next_serial
-    ranges: list[tuple[str, int, int]] = []
-    for account in sorted(totals):
-        ranges.append((account, cursor, cursor + totals[account]))
-        cursor += totals[account]
+    totals = dict.fromkeys(sorted(set(rows.accounts)), 0)
+    for account, grams in zip(rows.accounts, rows.grams, strict=True):
+        totals[account] += grams
+    serial_start = program.next_serial
+    # accounts in ascending order of id, each a sub-range after the one before
+    ends = list(accumulate(totals.values(), initial=serial_start))
+    ranges = list(zip(totals, ends[:-1], ends[1:], strict=True))
+    cursor = ends[-1]
     number = program.batch_count + 1
     bid = f"{program.code}-{body.period_start[:4]}-{number:06d}"
     # (digest, idx, position), sorted by digest: the unique index takes them page after page.
     index = ctx.index
-    evidence = sorted([(row.digest, index, row.position) for row in rows])
+    evidence = sorted(zip(rows.digests, repeat(index), rows.positions), key=itemgetter(0))
     quantity = cursor - serial_start
     state.put(
         Table.PROGRAM,
@@ -222,14 +226,14 @@ def _issue(
     state.put(Table.PERSONAL_PROJECT, project.id, True)
     state.credit_new_batch(bid, ranges, accounts)
     state.insert_rows(Table.EVIDENCE, evidence)
-    state.preload(Table.EVIDENCE, [(row.digest, ctx.index) for row in rows])
+    state.preload(Table.EVIDENCE, zip(rows.digests, repeat(index)))
     return Event(
         "record_reductions",
         ctx.index,
         {
             "batch": bid,
             "quantity": quantity,
-            "records": len(rows),
+            "records": len(rows.digests),
             "accounts": len(totals),
             "serial_start": serial_start,
             "serial_end": cursor,

@@ -179,6 +179,8 @@ accounts = Table(
     Column("kind", String(16), nullable=False, comment="participant or personal"),
     Column("opened_at", BigInteger, nullable=False, comment="log index"),
     comment="Accounts that hold credits.",
+    # Clustered by id (migration 0006): bulk entries look up thousands of random accounts.
+    sqlite_with_rowid=False,
 )
 Index("accounts_custodian", accounts.c.custodian)
 

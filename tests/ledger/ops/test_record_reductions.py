@@ -247,6 +247,8 @@ class TestBadRowsRejectTheWholeEntry:
             (["p2", "metro_ride", "pv:1", "10", NOW_MS, "ab" * 32], "invalid_quantity"),
             (["p2", "metro_ride", "pv:1", 10, NOW_MS, "AB" * 32], "invalid_digest"),
             (["p2", "Metro Ride", "pv:1", 10, NOW_MS, "ab" * 32], "invalid_scenario"),
+            (["p2", ["metro_ride"], "pv:1", 10, NOW_MS, "ab" * 32], "invalid_scenario"),
+            (["p2", "metro_ride", {"pv": 1}, 10, NOW_MS, "ab" * 32], "invalid_methodology"),
         ],
     )
     def test_one_bad_row_among_good_ones_refuses_all(

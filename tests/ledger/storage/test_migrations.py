@@ -12,7 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 import pytest
@@ -142,3 +142,68 @@ class TestComparison:
         (diff,) = differences(fresh_engine, wanted)
         assert diff[0] == "add_index"
         assert diff[1].name == "entries_op"
+
+
+class TestAccountsClustered:
+    """Revision 0006: ``accounts`` without a rowid on SQLite, rows and index kept."""
+
+    ROWS: ClassVar[list[tuple[Any, ...]]] = [
+        ("p1", None, "didi", "personal", 5),
+        ("alice", "alice", None, "participant", 3),
+        ("p0", None, "didi", "personal", 9),
+    ]
+
+    @staticmethod
+    def accounts_sql(engine: Engine) -> str | None:
+        if engine.dialect.name != "sqlite":
+            return None
+        with engine.connect() as conn:
+            sql_text = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'accounts'"
+            ).scalar()
+        assert isinstance(sql_text, str)
+        return sql_text
+
+    def test_a_fresh_database_has_no_rowid_in_accounts(self, fresh_engine: Engine) -> None:
+        migrate.upgrade(fresh_engine)
+        made = make_engine("sqlite:///:memory:")
+        schema.metadata.create_all(made, tables=[schema.accounts])
+        assert "WITHOUT ROWID" in (self.accounts_sql(made) or "")
+        made.dispose()
+        if fresh_engine.dialect.name == "sqlite":
+            assert "WITHOUT ROWID" in (self.accounts_sql(fresh_engine) or "")
+        assert self.stored(fresh_engine) == []
+
+    def test_upgrading_an_existing_ledger_keeps_its_accounts(self, fresh_engine: Engine) -> None:
+        with fresh_engine.begin() as conn:
+            command.upgrade(migrate.alembic_config(conn), "0005")
+            for row in self.ROWS:
+                conn.exec_driver_sql(
+                    "INSERT INTO accounts (id, holder, custodian, kind, opened_at) "
+                    + (
+                        "VALUES (?, ?, ?, ?, ?)"
+                        if conn.dialect.paramstyle == "qmark"
+                        else "VALUES (%s, %s, %s, %s, %s)"
+                    ),
+                    row,
+                )
+        migrate.upgrade(fresh_engine)
+        assert differences(fresh_engine) == []
+        assert self.stored(fresh_engine) == sorted(self.ROWS)
+        if fresh_engine.dialect.name == "sqlite":
+            assert "WITHOUT ROWID" in (self.accounts_sql(fresh_engine) or "")
+        with fresh_engine.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "0005")
+        assert self.stored(fresh_engine) == sorted(self.ROWS)
+        if fresh_engine.dialect.name == "sqlite":
+            assert "WITHOUT ROWID" not in (self.accounts_sql(fresh_engine) or "")
+
+    @staticmethod
+    def stored(engine: Engine) -> list[tuple[Any, ...]]:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT id, holder, custodian, kind, opened_at FROM accounts ORDER BY id"
+            ).all()
+            indexes = {i["name"] for i in inspect(conn).get_indexes("accounts")}
+        assert indexes == {"accounts_custodian"}
+        return [tuple(r) for r in rows]
