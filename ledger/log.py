@@ -35,6 +35,7 @@ from ledger.state import Change, State
 from ledger.storage import schema
 from ledger.storage.backend import DatabaseBackend, execute_many, write_changes
 from ledger.storage.engine import make_engine
+from ledger.storage.walcheckpoint import WalCheckpointer
 
 GENESIS_PREV = bytes(32)
 GC_FREEZE_EVERY = 10
@@ -118,6 +119,7 @@ class Ledger:
         self._checker = SignatureChecker()
         self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
         self._groups = 0
+        self._wal = WalCheckpointer(engine) if WalCheckpointer.applies(engine) else None
         self._load_head()
         if signer is not None and signer.verifier().vkey() != self.log_vkey:
             self._flusher.shutdown()
@@ -188,6 +190,8 @@ class Ledger:
         finally:
             if self._groups >= GC_FREEZE_EVERY:
                 gc.unfreeze()
+            if self._wal is not None:
+                self._wal.close()
             self._flusher.shutdown()
             self._checker.close()
             self._reader.close()
@@ -294,6 +298,8 @@ class Ledger:
             raise
         self._settle()  # the previous group's commit; if it failed, this group is undone too
         self.state.commit()
+        if self._wal is not None:
+            self._wal.start(self._conn)
         flight = _Flight(
             self._flusher.submit(self._write_group, group, changes, checkpoint, before_commit),
             head,
@@ -507,6 +513,8 @@ class Ledger:
         new size and root. Everything is written in one transaction, or nothing at all.
         """
         self._settle()
+        if self._wal is not None:
+            self._wal.start(self._conn)
         head = (
             CompactRange(self._compact.size, self._compact.frontier),
             self._prev_hash,

@@ -274,7 +274,7 @@ def main() -> None:
     parser.add_argument(
         "--run",
         type=int,
-        default=50,
+        default=10,
         help="groups signed beforehand, then submitted back to back (pipelined)",
     )
     parser.add_argument(

@@ -262,15 +262,20 @@ def execute_many(conn: Connection, kind: str, table: Any, rows: list[dict[str, A
         _STATEMENTS[cache_key] = (sql, names)
     sql, names = _STATEMENTS[cache_key]
     pick = itemgetter(*names)
-    conn.exec_driver_sql(
-        sql, [pick(row) for row in rows] if len(names) > 1 else [(pick(row),) for row in rows]
-    )
+    values = [pick(row) for row in rows] if len(names) > 1 else [(pick(row),) for row in rows]
+    if kind == "insert" and mark == "?":
+        _insert_values(conn, table.name, names, values)
+    else:
+        conn.exec_driver_sql(sql, values)
 
 
 def insert_tuples(conn: Connection, table: Any, rows: list[tuple[Any, ...]]) -> None:
     """INSERT ``rows``, each a tuple of values in ``table``'s column order, in one executemany."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     names = [c.name for c in table.columns]
+    if mark == "?":
+        _insert_values(conn, table.name, names, rows)
+        return
     conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})",
         rows,
@@ -311,3 +316,37 @@ def _held_diff(
         inserts.append(
             MAPPINGS[Table.HOLDING].to_row(Holding(batch, start, end, account, "held", None))
         )
+
+
+VALUES_ROWS = 200
+"""Rows per multi-row INSERT on SQLite (at most 32,766 parameters per statement)."""
+_VALUES_SQL: dict[tuple[str, int], str] = {}
+
+
+def _insert_values(
+    conn: Connection, table: str, names: list[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """INSERT ``rows`` into a SQLite table, ``VALUES_ROWS`` rows per statement.
+
+    One statement inserts many rows in one call into SQLite, which works without the
+    interpreter lock for the whole statement: an ``executemany`` takes the lock back after
+    every row, and the sequencer's writer thread would wait for it behind the thread applying
+    the next group (``Ledger.begin``).
+    """
+    if not rows:
+        return
+    if not conn.in_transaction():
+        conn.begin()
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(rows), VALUES_ROWS):
+            chunk = rows[start : start + VALUES_ROWS]
+            key = (table, len(chunk))
+            sql = _VALUES_SQL.get(key)
+            if sql is None:
+                row = f"({', '.join('?' * len(names))})"
+                sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([row] * len(chunk))}"
+                _VALUES_SQL[key] = sql
+            cursor.execute(sql, [value for values in chunk for value in values])
+    finally:
+        cursor.close()
