@@ -209,25 +209,18 @@ class State:
         self._journal.append((table, _BULK, undo))
 
     def credit_new_batch(
-        self,
-        batch: str,
-        ranges: Sequence[tuple[str, int, int]],
-        accounts: Mapping[str, Account | None],
+        self, batch: str, ranges: Sequence[tuple[str, int, int]], custodian: str
     ) -> None:
         """Credit serial ranges of a batch that has no holdings yet, one (account, start, end)
-        per account, in one step: holdings rows, held ranges, custody totals (bulk issuance).
-        ``accounts`` holds the current record of every account credited (``get_many``)."""
+        per account, in one step: holdings rows, held ranges, custody total (bulk issuance).
+        Requires every account credited to be a personal account kept by ``custodian``."""
         # holdings rows: batch, serial_start, serial_end, account, status, ref
-        rows = [(batch, s, e, account, "held", None) for account, s, e in ranges]
-        self.insert_rows(Table.HELD, rows)
+        self.insert_rows(
+            Table.HELD, [(batch, s, e, account, "held", None) for account, s, e in ranges]
+        )
         self.preload(Table.HELD, [((account, batch), ((s, e),)) for account, s, e in ranges])
-        custody: dict[str, int] = {}
-        for account, start, end in ranges:
-            found = accounts[account]
-            if found is not None and found.kind == "personal" and found.custodian is not None:
-                custody[found.custodian] = custody.get(found.custodian, 0) + end - start
-        for platform, grams in custody.items():
-            self._put_custody(platform, 0, grams)
+        if ranges:
+            self._put_custody(custodian, 0, sum(end - start for _, start, end in ranges))
 
     # -- custody totals, kept in step with every change of held ranges ----------------------
     def _held_changed(self, account: str, delta: int) -> None:

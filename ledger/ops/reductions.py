@@ -71,7 +71,7 @@ def record_reductions(body: RecordReductions, ctx: Context) -> Event:
     problems += _row_rules(rows, ctx, method, accounts)
     if problems:
         reject_rows(problems)
-    return _issue(body, ctx, rows, (project, program, method), accounts)
+    return _issue(body, ctx, rows, (project, program, method))
 
 
 def _accreditation(body: RecordReductions, ctx: Context) -> tuple[Project, Program, Methodology]:
@@ -175,7 +175,6 @@ def _issue(
     ctx: Context,
     rows: Rows,
     accredited: tuple[Project, Program, Methodology],
-    accounts: Mapping[str, Account | None],
 ) -> Event:
     """One batch for the whole entry; each account's rows as one sub-range of it."""
     state = ctx.state
@@ -224,7 +223,7 @@ def _issue(
         ),
     )
     state.put(Table.PERSONAL_PROJECT, project.id, True)
-    state.credit_new_batch(bid, ranges, accounts)
+    state.credit_new_batch(bid, ranges, ctx.signer)  # _row_rules: all kept by the signer
     state.insert_rows(Table.EVIDENCE, evidence)
     state.preload(Table.EVIDENCE, zip(rows.digests, repeat(index)))
     return Event(

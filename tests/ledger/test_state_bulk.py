@@ -47,7 +47,7 @@ class TestBulkUndo:
 
     def test_a_put_after_a_preload_is_flushed_as_a_change_from_it(self) -> None:
         state = state_with_account()
-        state.credit_new_batch("B1", [("p1", 0, 10)], {"p1": PERSONAL})
+        state.credit_new_batch("B1", [("p1", 0, 10)], "platform")
         state.put(Table.HELD, ("p1", "B1"), ((0, 4),))
         held = [c for c in state.changes() if c.table is Table.HELD and c.key is not ROWS]
         assert [(c.before, c.after) for c in held] == [(((0, 10),), ((0, 4),))]
