@@ -21,6 +21,9 @@ Item = tuple[bytes, bytes, bytes]
 """(raw public key, signature, message)"""
 
 WORKER_MIN_BATCH = 256
+WORKER_MIN_BYTES = 1 << 20
+"""A batch of fewer signatures still goes to the worker when its messages add up to this many
+bytes (bulk entries of thousands of rows): hashing them costs more than sending them."""
 
 
 def _verify_all(items: Sequence[Item]) -> list[bool]:
@@ -36,7 +39,7 @@ class SignatureChecker:
 
     def start(self, items: Sequence[Item]) -> Callable[[], list[bool]]:
         """Begin checking ``items``; the returned function waits for and returns the verdicts."""
-        if len(items) < WORKER_MIN_BATCH:
+        if len(items) < WORKER_MIN_BATCH and sum(len(m) for _, _, m in items) < WORKER_MIN_BYTES:
             return lambda: _verify_all(items)
         if self._pool is None:
             # fork: the worker needs no re-import of __main__ (spawn and forkserver do, which

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Connection, select
 
 import ledger.log
+import ledger.sigcheck
 from ledger import canonical
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import parse_record
@@ -360,6 +361,36 @@ class TestGroups:
         assert opened == {f"u-{i}" for i in range(count)} - {f"u-{forged}"}
         verify_chain(world.records())
 
+    def test_a_few_large_entries_go_to_the_worker_and_a_forged_one_is_refused(
+        self, world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A handful of signatures over large messages (bulk entries) is checked beside the
+        rules too; a forged one is refused all the same."""
+        monkeypatch.setattr(ledger.sigcheck, "WORKER_MIN_BYTES", 200)
+        raws = [
+            world.sign("platform", "open_accounts", {"ids": [f"v-{i}-{n}" for n in range(20)]})
+            for i in range(3)
+        ]
+        entry = orjson.loads(raws[1])
+        sig = bytearray(base64.b64decode(entry["sigs"][0]["sig"]))
+        sig[0] ^= 0x80
+        entry["sigs"][0]["sig"] = base64.b64encode(bytes(sig)).decode()
+        raws[1] = canonical.encode(entry)
+        started: list[int] = []
+        real_start = world.ledger._checker.start
+
+        def start(items: Any) -> Any:
+            started.append(len(items))
+            return real_start(items)
+
+        monkeypatch.setattr(world.ledger._checker, "start", start)
+        world.ledger._checker.close()  # no worker yet: one must be started for these three
+        outcomes = world.ledger.submit(raws)
+        assert started == [3] and world.ledger._checker._pool is not None  # the worker ran
+        assert [type(o) for o in outcomes] == [Accepted, Rejected, Accepted]
+        forged = outcomes[1]
+        assert isinstance(forged, Rejected) and forged.error.code == "bad_signature"
+
     def test_a_group_with_one_bad_entry_accepts_the_others(self, world: World) -> None:
         batch = world.issue(100)
         size = world.ledger.size
@@ -617,9 +648,7 @@ class TestPipelinedWrites:
         assert world.snapshot() == before
         assert (lg.size, lg.sealed_size, lg.root_at(size)) == (size, size, root)
         outcomes = lg.submit(first_raws + second_raws, seal=True)
-        assert [o.index for o in outcomes if isinstance(o, Accepted)] == list(
-            range(size, size + 5)
-        )
+        assert [o.index for o in outcomes if isinstance(o, Accepted)] == list(range(size, size + 5))
         assert (world.held("alice", batch), world.held("bob", batch)) == (983, 17)
         verify_log(world)
 
