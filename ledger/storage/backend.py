@@ -345,7 +345,8 @@ def _insert_values(
             sql = _VALUES_SQL.get(key)
             if sql is None:
                 row = f"({', '.join('?' * len(names))})"
-                sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([row] * len(chunk))}"
+                values = ", ".join([row] * len(chunk))
+                sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES {values}"
                 _VALUES_SQL[key] = sql
             cursor.execute(sql, [value for values in chunk for value in values])
     finally:
