@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -244,16 +244,20 @@ def verify_ledger(
                 if unflushed[0] >= flush_every:
                     flush()
 
-            report = replay(
-                _stored_records(engine),
-                checkpoints,
-                origin=meta["origin"],
-                log_verifier=NoteVerifier.from_vkey(log_vkey or meta["log_vkey"]),
-                state=state,
-                after_chunk=after_chunk,
-                chunk_size=chunk_size,
-                lookahead=True,
-            )
+            records = _stored_records(engine)
+            try:
+                report = replay(
+                    records,
+                    checkpoints,
+                    origin=meta["origin"],
+                    log_verifier=NoteVerifier.from_vkey(log_vkey or meta["log_vkey"]),
+                    state=state,
+                    after_chunk=after_chunk,
+                    chunk_size=chunk_size,
+                    lookahead=True,
+                )
+            finally:
+                records.close()  # its connection goes back now, not when collected
             flush()
             stored_nodes = conn.execute(
                 select(func.count()).select_from(schema.merkle_nodes)
@@ -287,7 +291,7 @@ def _write_only(scratch: Connection) -> None:
     scratch.commit()
 
 
-def _stored_records(engine: Engine) -> Iterator[StoredRecord]:
+def _stored_records(engine: Engine) -> Generator[StoredRecord, None, None]:
     e = schema.entries
     with engine.connect() as conn:
         rows = conn.execution_options(yield_per=5000).execute(
