@@ -31,6 +31,11 @@ from ledger.merkle.proofs import NodeId
 from ledger.storage import schema
 
 T = TypeVar("T")
+NODE_CACHE_LEVEL = 8
+"""Nodes of this level and above (subtrees of 256 entries or more) are kept in memory once
+read: about 2 per 256 entries, so an inclusion proof reads only its lower nodes."""
+NODE_CACHE_MAX = 200_000
+"""At most this many cached nodes (a log of 25 million entries); beyond, they are read."""
 THREADS = 4
 """Threads (and connections) for hot reads: SQLite releases the GIL while it reads, and a
 PostgreSQL read waits on the network, so a few overlap; more would only contend."""
@@ -69,9 +74,17 @@ class Statement:
 class Connection:
     """One thread's DB-API connection, and the statements compiled for its engine."""
 
-    def __init__(self, engine: Engine, statements: dict[object, Statement]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        statements: dict[object, Statement],
+        node_cache: dict[NodeId, bytes] | None = None,
+    ) -> None:
         self._engine = engine
         self._statements = statements
+        self.node_cache: dict[NodeId, bytes] = {} if node_cache is None else node_cache
+        """Stored Merkle nodes of the upper levels, shared by the threads: a stored node is
+        the hash of a complete subtree and never changes."""
         proxied = engine.raw_connection()
         proxied.detach()  # owned by this thread until closed, never returned to the pool
         dbapi = proxied.dbapi_connection
@@ -105,10 +118,15 @@ class HotReads:
     def __init__(self, engine: Engine, threads: int = THREADS) -> None:
         self._engine = engine
         self._statements: dict[object, Statement] = {}
+        self._nodes: dict[NodeId, bytes] = {}
         self._local = threading.local()
         self._opened: list[Connection] = []
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="hot-read")
+        self._inline = engine.url.get_backend_name() == "sqlite"
+        """SQLite answers a hot read from its page cache in well under a millisecond: on the
+        event loop's thread that costs less than the hop to a worker thread and back. A
+        PostgreSQL read waits on the network, so it goes to a thread."""
         self.errors: tuple[type[Exception], ...] = (engine.dialect.loaded_dbapi.Error,)
         """What a failed statement raises (the driver's base error)."""
 
@@ -122,14 +140,17 @@ class HotReads:
         )
 
     async def run(self, work: Callable[[Connection], T]) -> T:
-        """``work(connection)`` on a hot-read thread; a connection that failed is replaced."""
+        """``work(connection)`` on a hot-read thread (or the loop's own, for SQLite); a
+        connection that failed is replaced."""
+        if self._inline:
+            return self._call(work)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._call, work)
 
     def _call(self, work: Callable[[Connection], T]) -> T:
         conn: Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = Connection(self._engine, self._statements)
+            conn = Connection(self._engine, self._statements, self._nodes)
             with self._lock:
                 self._opened.append(conn)
             self._local.conn = conn
@@ -168,17 +189,23 @@ def inclusion_proof(conn: Connection, index: int, size: int) -> dict[str, Any]:
 
 
 def nodes(conn: Connection, ids: Sequence[NodeId]) -> list[bytes]:
-    """The stored Merkle nodes ``ids``, in order (one indexed query); declined if any is
-    missing (the full route names them)."""
+    """The stored Merkle nodes ``ids``, in order (one indexed query for those not cached);
+    declined if any is missing (the full route names them)."""
     if not ids:
         return []
-    values: dict[str, int] = {}
-    for i, (level, idx) in enumerate(ids):
-        values[f"l{i}"], values[f"i{i}"] = level, idx
-    found = {
-        (int(level), int(idx)): bytes(digest)
-        for level, idx, digest in conn.rows(("nodes", len(ids)), _nodes_query(len(ids)), values)
-    }
+    cache = conn.node_cache
+    found = {node: cache[node] for node in ids if node in cache}
+    wanted = [node for node in dict.fromkeys(ids) if node not in found]
+    if wanted:
+        values: dict[str, int] = {}
+        for i, (level, idx) in enumerate(wanted):
+            values[f"l{i}"], values[f"i{i}"] = level, idx
+        rows = conn.rows(("nodes", len(wanted)), _nodes_query(len(wanted)), values)
+        for level, idx, stored in rows:
+            node, digest = (int(level), int(idx)), bytes(stored)
+            found[node] = digest
+            if node[0] >= NODE_CACHE_LEVEL and len(cache) < NODE_CACHE_MAX:
+                cache[node] = digest
     if len(found) != len(set(ids)):
         raise Declined
     return [found[i] for i in ids]
