@@ -543,6 +543,7 @@ class Ledger:
             raise
         self._reader.rollback()  # the next read takes a snapshot with these records in it
         self.state.commit()
+        self._pace_collector()
         return self.size
 
     def _parse_records(
@@ -583,6 +584,7 @@ class Ledger:
         if self.size:  # before the genesis no key is registered to look up
             items, owners, known = collect_signatures(self.state, [p[3] for p in parsed])
             collect = self._checker.start(items)
+            prefetch(self.state, [p[3] for p in parsed])
         group = _Group()
         for position, (index, time_ms, raw, entry) in enumerate(parsed):
             try:
