@@ -258,9 +258,9 @@ class Ledger:
 
         The pipelined form of ``submit``: the database write of one group runs in a writer
         thread (the database releases the interpreter lock while it works) while the caller
-        parses and applies the next group. At most one group is written at a time: applying
-        the next one uses cached state and waits for the write only when it must read the
-        database, and its own write starts after the previous commit. If a write fails, that
+        parses and applies the next group. At most one group is written at a time: the next
+        one reads committed state on a connection of its own (the cache holds what is being
+        written), and its own write starts after the previous commit. If a write fails, that
         group and the one applied after it are both undone and both raise; nothing of either
         was acknowledged.
         """
@@ -515,11 +515,7 @@ class Ledger:
         self._settle()
         if self._wal is not None:
             self._wal.start(self._conn)
-        head = (
-            CompactRange(self._compact.size, self._compact.frontier),
-            self._prev_hash,
-            self._last_time,
-        )
+        head = self._head()
         sealed = self._sealed
         try:
             group = self._apply_records(*self._parse_records(records))
@@ -538,8 +534,7 @@ class Ledger:
             self._conn.rollback()
             self._reader.rollback()
             self.state.discard()
-            self._compact, self._prev_hash, self._last_time = head
-            self._sealed = sealed
+            self._restore(head, sealed)
             raise
         self._reader.rollback()  # the next read takes a snapshot with these records in it
         self.state.commit()

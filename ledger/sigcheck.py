@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -21,9 +23,28 @@ Item = tuple[bytes, bytes, bytes]
 """(raw public key, signature, message)"""
 
 WORKER_MIN_BATCH = 256
+PARENT_POLL_S = 1.0
+"""How often a worker checks that the process that started it is still there."""
 WORKER_MIN_BYTES = 1 << 20
 """A batch of fewer signatures still goes to the worker when its messages add up to this many
 bytes (bulk entries of thousands of rows): hashing them costs more than sending them."""
+
+
+def _exit_with_parent() -> None:
+    """Worker initializer: leave when the process that started the worker is gone.
+
+    A worker forked from the ledger's process would otherwise outlive it whenever that process
+    ends without shutting its pool down (killed, or a server stopped abruptly): it waits on a
+    pipe it holds both ends of, for ever.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _verify_all(items: Sequence[Item]) -> list[bool]:
@@ -45,7 +66,9 @@ class SignatureChecker:
             # fork: the worker needs no re-import of __main__ (spawn and forkserver do, which
             # fails for programs read from standard input) and touches nothing but libsodium.
             context = multiprocessing.get_context("fork")
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._workers, mp_context=context, initializer=_exit_with_parent
+            )
         size = -(-len(items) // self._workers)
         futures: list[Future[list[bool]]] = [
             self._pool.submit(_verify_all, list(items[i : i + size]))
