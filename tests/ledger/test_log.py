@@ -28,6 +28,19 @@ from tests.builders import ORIGIN, World, build_world, lots, serials
 from tests.ledger.merkle import reference as ref
 
 
+def retirement(
+    account: str, batch: str, grams: int, *, name: str | None = None, jurisdiction: str = "CN-GD"
+) -> dict[str, Any]:
+    """The body of a personal retirement of ``grams`` of ``batch`` by ``account``."""
+    return {
+        "account": account,
+        "lots": lots(batch, grams),
+        "beneficiary": {"name": name or account.capitalize()},
+        "purpose": "personal",
+        "jurisdiction": jurisdiction,
+    }
+
+
 @pytest.fixture
 def history(world: World) -> World:
     """A world whose log has seen every kind of credit operation and several checkpoints."""
@@ -53,13 +66,7 @@ def history(world: World) -> World:
     world.accept(
         "bob",
         "retire",
-        {
-            "account": "bob",
-            "lots": lots(batch, 200),
-            "beneficiary": {"name": "Bob"},
-            "purpose": "personal",
-            "jurisdiction": "CN-GD",
-        },
+        retirement("bob", batch, 200),
     )
     world.ledger.seal()
     world.accept(
@@ -407,13 +414,7 @@ class TestGroups:
         good2 = world.sign(
             "owner",
             "retire",
-            {
-                "account": "owner",
-                "lots": lots(batch, 5),
-                "beneficiary": {"name": "x"},
-                "purpose": "personal",
-                "jurisdiction": "CN",
-            },
+            retirement("owner", batch, 5, name="x", jurisdiction="CN"),
         )
         garbage = b'{"not":"an entry"}'
         outcomes = world.ledger.submit([good1, bad, garbage, good2])
@@ -488,13 +489,7 @@ class TestCrash:
             world.sign(
                 "bob",
                 "retire",
-                {
-                    "account": "bob",
-                    "lots": lots(batch, 40),
-                    "beneficiary": {"name": "Bob"},
-                    "purpose": "personal",
-                    "jurisdiction": "CN-GD",
-                },
+                retirement("bob", batch, 40),
             ),
             world.sign(
                 "alice",
@@ -669,13 +664,7 @@ class TestPipelinedWrites:
         onward = world.sign(
             "bob",
             "retire",
-            {
-                "account": "bob",
-                "lots": lots(batch, 250),
-                "beneficiary": {"name": "Bob"},
-                "purpose": "personal",
-                "jurisdiction": "CN-GD",
-            },
+            retirement("bob", batch, 250),
         )
         first = lg.begin([hop])
         second = lg.begin([onward])
