@@ -41,6 +41,7 @@ from api.forwarding import INTERNAL_PATH
 from api.problems import problem_response, status_for
 from api.reads import Connection, Declined, HotReads
 from api.routes import internal
+from api.schemas import page
 from api.settings import Settings
 from api.submissions import (
     ENTRY_PATH,
@@ -219,13 +220,7 @@ class FastPath:
             items = reads.holdings(
                 conn, account_id, status=status, batch=batch, limit=limit, offset=offset
             )
-            more = len(items) == limit
-            return {
-                "items": items,
-                "limit": limit,
-                "offset": offset,
-                "next_offset": offset + limit if more else None,
-            }
+            return page(items, limit, offset)
 
         found = await _answer(hot, work)
         return None if found is None else orjson.dumps(found)
