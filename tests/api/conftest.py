@@ -42,6 +42,21 @@ def post_bulk(client: TestClient, raws: list[bytes], key: str | None = None) -> 
     return client.post("/v1/entries/bulk", content=b"\n".join(raws) + b"\n", headers=headers)
 
 
+def register_platforms(world: World, client: TestClient, count: int) -> list[str]:
+    """Register ``count`` platforms (``pl0``, ``pl1``...) in one bulk request; their ids."""
+    platforms = [f"pl{i}" for i in range(count)]
+    register = [
+        world.sign(
+            "operator",
+            "register_participant",
+            world.participant_body(pid, ["platform"], "platform"),
+        )
+        for pid in platforms
+    ]
+    assert post_bulk(client, register).json()["accepted"] == count  # type: ignore[attr-defined]
+    return platforms
+
+
 def signed_get(client: TestClient, who: Identity, target: str, **kw: int) -> object:
     return client.get(target, headers=sign_request(who, "GET", target, **kw))
 

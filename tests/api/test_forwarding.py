@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from node.sequencer import free_port
-from tests.api.conftest import post_bulk, post_entry, running
+from tests.api.conftest import post_bulk, post_entry, register_platforms, running
 from tests.builders import World
 
 
@@ -54,16 +54,7 @@ class TestForwarding:
     def test_concurrent_single_entries_are_coalesced_and_each_gets_its_reply(
         self, world: World, worker: TestClient
     ) -> None:
-        platforms = [f"pl{i}" for i in range(6)]
-        register = [
-            world.sign(
-                "operator",
-                "register_participant",
-                world.participant_body(pid, ["platform"], "platform"),
-            )
-            for pid in platforms
-        ]
-        assert post_bulk(worker, register).json()["accepted"] == 6
+        platforms = register_platforms(world, worker, 6)
 
         def open_accounts(platform: str) -> list[tuple[int, int]]:
             replies = []

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ledger.storage import schema
-from tests.api.conftest import JSON, NDJSON, post_bulk, post_entry, serve
+from tests.api.conftest import JSON, NDJSON, post_bulk, post_entry, register_platforms, serve
 from tests.builders import World, lots, sign_any_json
 
 
@@ -217,16 +217,7 @@ class TestBulkSubmission:
     def test_concurrent_single_submissions_are_all_applied_once(
         self, world: World, client: TestClient
     ) -> None:
-        platforms = [f"pl{i}" for i in range(8)]
-        register = [
-            world.sign(
-                "operator",
-                "register_participant",
-                world.participant_body(pid, ["platform"], "platform"),
-            )
-            for pid in platforms
-        ]
-        assert post_bulk(client, register).json()["accepted"] == 8
+        platforms = register_platforms(world, client, 8)
 
         def open_accounts(platform: str) -> list[int]:
             raws = [
