@@ -161,10 +161,11 @@ def prefetch(state: State, entries: Sequence[Entry | LedgerError]) -> None:
     """Load what a group's operations will read (their ``reads`` hints) into the cache, one
     query per table and chunk instead of one per record. Changes nothing a rule decides: a
     record the hints miss is read when the rule asks for it."""
-    wanted: dict[Table, dict[Any, None]] = {}
+    wanted: dict[Table, dict[Any, None]] = {Table.NONCE: {}}
     for entry in entries:
         if isinstance(entry, LedgerError):
             continue
+        wanted[Table.NONCE][entry.signer] = None  # every entry's sequence number is checked
         spec = OPERATIONS.get(entry.op)
         if spec is None or spec.reads is None:
             continue

@@ -35,6 +35,7 @@ from ledger.state import Change, State
 from ledger.storage import schema
 from ledger.storage.backend import DatabaseBackend, execute_many, write_changes
 from ledger.storage.engine import make_engine
+from ledger.storage.rows import entry_row
 from ledger.storage.walcheckpoint import WalCheckpointer
 
 GENESIS_PREV = bytes(32)
@@ -401,17 +402,7 @@ class Ledger:
             record = record_bytes(entry.raw, index, self._prev_hash, now)
             record_hash = hashlib.sha256(record).digest()
             entry_hash = entry.hash
-            group.entries.append(
-                {
-                    "idx": index,
-                    "record": record,
-                    "record_hash": record_hash,
-                    "entry_hash": entry_hash,
-                    "op": entry.op,
-                    "signer": entry.signer,
-                    "time_ms": now,
-                }
-            )
+            group.entries.append(entry_row(entry, index, record, record_hash, now))
             for level, idx, digest in self._compact.append(leaf_hash(record)):
                 group.nodes.append({"level": level, "idx": idx, "hash": digest})
             self._prev_hash = record_hash
@@ -489,7 +480,13 @@ class Ledger:
         if index is None:
             self._wait_write()
             e = schema.entries
-            index = self._conn.execute(select(e.c.idx).where(e.c.entry_hash == entry_hash)).scalar()
+            found = self._conn.execute(
+                select(e.c.idx, e.c.entry_hash).where(
+                    e.c.signer == entry.signer, e.c.seq == entry.seq
+                )
+            ).first()
+            if found is not None and bytes(found.entry_hash) == entry_hash:
+                index = found.idx
         if index is None:
             return Rejected(exc)
         return Accepted(index, entry_hash, None, duplicate=True)
@@ -595,17 +592,7 @@ class Ledger:
                 failure = tamper(index, f"re-applying it fails: {exc.code}: {exc.message}")
                 break
             record_hash = hashlib.sha256(raw).digest()
-            group.entries.append(
-                {
-                    "idx": index,
-                    "record": raw,
-                    "record_hash": record_hash,
-                    "entry_hash": entry.hash,
-                    "op": entry.op,
-                    "signer": entry.signer,
-                    "time_ms": time_ms,
-                }
-            )
+            group.entries.append(entry_row(entry, index, raw, record_hash, time_ms))
             for level, idx, digest in self._compact.append(leaf_hash(raw)):
                 group.nodes.append({"level": level, "idx": idx, "hash": digest})
             self._prev_hash, self._last_time = record_hash, time_ms

@@ -294,6 +294,10 @@ class State:
         The cache keeps every record the group wrote: until its write commits, reads of other
         records may be served by another connection that does not see that write yet.
         """
+        for table, before in self._before.items():
+            cache = self._cache[table]
+            for key in before:  # written just now: to the back of the eviction order
+                cache[key] = cache.pop(key)
         total = sum(len(c) for c in self._cache.values())
         if total > self.cache_limit:
             self._evict(total - self.cache_limit // 2, total, self._written_keys())
@@ -321,10 +325,10 @@ class State:
         self.clear_cache()
 
     def _evict(self, count: int, total: int, keep: Mapping[Table, set[Any]]) -> None:
-        """Forget about ``count`` cached records, the longest cached first in every table in
-        proportion to its size (records read again are cached anew, so the ones in use stay),
-        never one of ``keep``. Only between groups: every cached record not in ``keep`` then
-        equals the stored one."""
+        """Forget about ``count`` cached records, the least recently loaded or written first
+        in every table in proportion to its size (records read again are cached anew, so the
+        ones in use stay), never one of ``keep``. Only between groups: every cached record
+        not in ``keep`` then equals the stored one."""
         for table, cache in self._cache.items():
             drop = -(-len(cache) * count // total)
             kept = keep[table]

@@ -11,7 +11,8 @@ written), each acknowledged when its commit is done; ``--serial`` waits for ever
 
 Measured in the same run and printed beside it: bare Ed25519 verification of the same entries'
 signatures (single-threaded and in the parallel batch the ledger uses), so the overhead above
-cryptography is visible. Peak RSS is reported at each power-of-ten milestone.
+cryptography is visible. Every 100,000 entries it prints the rate so far, the rate over the
+last 100,000 and the RSS.
 
     .venv/bin/python scripts/bench_ingest.py --entries 100000
 """
@@ -19,6 +20,7 @@ cryptography is visible. Peak RSS is reported at each power-of-ten milestone.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import resource
 import shutil
@@ -31,11 +33,14 @@ from pathlib import Path
 
 from ledger.client import Identity
 from ledger.entry import parse_entry
-from ledger.keys import verify_many, verify_one
+from ledger.keys import SigningKey, verify_many, verify_one
 from ledger.log import Accepted, Ledger, Outcome, PendingGroup
 from ledger.note import NoteSigner
 
 ORIGIN = "bench.carbonledger.example/log"
+REPORT_EVERY = 100_000
+"""Entries between two progress lines: each gives the average so far and the rate since the
+line before it (the sustained rate as the ledger grows)."""
 TONNE = 1_000_000
 
 
@@ -65,6 +70,45 @@ class World:
         self.batches = 0
         self.projects = 50
         self.periods: dict[int, int] = {}
+        self._register()
+
+    def save(self, path: Path, log_skey: str) -> None:
+        """Write what ``resume`` needs to go on submitting to this ledger: the log's key, the
+        clients' keys and sequence numbers, the balance model and the random generator."""
+        who = [self.operator, self.admin, self.issuer, self.verifier, *self.holders]
+        state = {
+            "log_skey": log_skey,
+            "identities": [[i.participant, i.key.to_bytes().hex(), i.seq] for i in who],
+            "balances": [[h, b, amount] for (h, b), amount in self.balances.items()],
+            "nonempty": self.nonempty,
+            "batches": self.batches,
+            "periods": list(self.periods.items()),
+            "rng": self.rng.getstate(),
+        }
+        path.write_text(json.dumps(state))
+
+    @classmethod
+    def resume(cls, ledger: Ledger, path: Path) -> World:
+        """The world ``save`` wrote, submitting to the same ledger again."""
+        state = json.loads(path.read_text())
+        world = cls.__new__(cls)
+        world.ledger = ledger
+        who = [
+            Identity(name, SigningKey.from_bytes(bytes.fromhex(key)), seq)
+            for name, key, seq in state["identities"]
+        ]
+        world.operator, world.admin, world.issuer, world.verifier, *world.holders = who
+        world.balances = {(h, b): amount for h, b, amount in state["balances"]}
+        world.nonempty = [(h, b) for h, b in state["nonempty"]]
+        world.batches = state["batches"]
+        world.projects = 50
+        world.periods = {p: n for p, n in state["periods"]}
+        version, internal, gauss = state["rng"]
+        world.rng = random.Random()
+        world.rng.setstate((version, tuple(internal), gauss))
+        return world
+
+    def _register(self) -> None:
         setup = [
             self.operator.sign(ORIGIN, "register_participant", p)
             for p in (
@@ -128,7 +172,7 @@ class World:
                 )
             )
         for start in range(0, len(setup), 2000):
-            outcomes = ledger.submit(setup[start : start + 2000], seal=True)
+            outcomes = self.ledger.submit(setup[start : start + 2000], seal=True)
             bad = [o for o in outcomes if not isinstance(o, Accepted)]
             assert not bad, bad[:3]
 
@@ -282,15 +326,33 @@ def main() -> None:
     parser.add_argument(
         "--serial", action="store_true", help="wait for each group's commit before the next"
     )
+    parser.add_argument(
+        "--save-world",
+        type=Path,
+        help="write the clients' keys and balance model here, to --resume the ledger later",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        help="go on submitting to the ledger at --db with the clients --save-world wrote: the "
+        "rate at the size the ledger has reached, without building it again",
+    )
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="carbonledger-bench-")
     url = args.db or f"sqlite:///{Path(workdir) / 'ledger.db'}"
-    operator = Identity.generate("operator")
-    ledger = Ledger.create(
-        url, ORIGIN, operator, NoteSigner.generate("bench.carbonledger"), seal_every=args.seal_every
-    )
-    world = World(ledger, operator, args.holders, args.seed)
+    if args.resume is not None:
+        if args.db is None:
+            raise SystemExit("--resume needs the --db of the ledger it saved")
+        saved = json.loads(args.resume.read_text())
+        signer = NoteSigner.from_skey(saved["log_skey"])
+        ledger = Ledger.open(url, signer, seal_every=args.seal_every)
+        world = World.resume(ledger, args.resume)
+    else:
+        signer = NoteSigner.generate("bench.carbonledger")
+        operator = Identity.generate("operator")
+        ledger = Ledger.create(url, ORIGIN, operator, signer, seal_every=args.seal_every)
+        world = World(ledger, operator, args.holders, args.seed)
     print(f"database: {url}")
     print(
         f"set-up: {ledger.size} entries; submitting {args.entries:,} in groups of "
@@ -302,6 +364,7 @@ def main() -> None:
     sample: list[bytes] = []
     done = 0
     milestone = 100_000
+    window = (0, 0.0)  # entries and busy seconds at the last report
     groups = chunks(world, args.entries, args.group)
     while run := list(islice(groups, args.run)):
         for group in run:
@@ -316,11 +379,14 @@ def main() -> None:
             raise SystemExit(f"unexpected rejection: {rejected[0]}")
         done += len(outcomes)
         if done >= milestone:
+            recent = (done - window[0]) / (busy - window[1])
             print(
-                f"  {done:>9,} entries  ingest {done / busy:8,.0f} ops/s  "
-                f"rss {rss_mb():7.1f} MiB  peak rss {peak_rss_mb():7.1f} MiB"
+                f"  {done:>9,} entries  ingest {done / busy:8,.0f} ops/s, last "
+                f"{done - window[0]:,} {recent:8,.0f} ops/s  rss {rss_mb():7.1f} MiB  "
+                f"peak rss {peak_rss_mb():7.1f} MiB"
             )
-            milestone *= 10
+            window = (done, busy)
+            milestone += REPORT_EVERY
     started = time.perf_counter()
     ledger.seal()
     busy += time.perf_counter() - started
@@ -356,6 +422,9 @@ def main() -> None:
         f"ratio ingest / bare batched verification (per entry): "
         f"{(done / busy) / (batch / per_entry):.2f}"
     )
+    if args.save_world is not None:
+        world.save(args.save_world, signer.skey())
+        print(f"saved: {args.save_world} (--resume it with --db {url})")
     ledger.close()
     if args.db is None and not args.keep:
         shutil.rmtree(workdir)

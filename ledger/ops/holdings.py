@@ -148,19 +148,23 @@ def move_supply(ctx: Context, lots: Iterable[Lot], source: str, target: str) -> 
 
 def lot_reads(*account_fields: str) -> Callable[[dict[str, Any]], list[tuple[Table, Any]]]:
     """The ``reads`` hint of an operation that debits or credits the ``lots`` of a body: the
-    held ranges of each lot's batch in the accounts the body's ``account_fields`` name."""
+    accounts the body's ``account_fields`` name, each lot's batch, and its held ranges in
+    those accounts."""
 
     def reads(body: dict[str, Any]) -> list[tuple[Table, Any]]:
         lots = body.get("lots")
-        accounts = [body.get(name) for name in account_fields]
+        accounts = [a for a in (body.get(name) for name in account_fields) if isinstance(a, str)]
         if not isinstance(lots, list):
             return []
-        return [
-            (Table.HELD, (account, lot["batch"]))
+        batches = [
+            lot["batch"]
             for lot in lots
             if isinstance(lot, dict) and isinstance(lot.get("batch"), str)
-            for account in accounts
-            if isinstance(account, str)
+        ]
+        return [
+            *((Table.ACCOUNT, account) for account in accounts),
+            *((Table.BATCH, batch) for batch in batches),
+            *((Table.HELD, (account, batch)) for batch in batches for account in accounts),
         ]
 
     return reads

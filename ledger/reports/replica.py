@@ -30,6 +30,7 @@ from ledger.storage import schema
 from ledger.storage.backend import DatabaseBackend, execute_many, write_changes
 from ledger.storage.engine import make_engine
 from ledger.storage.migrate import upgrade
+from ledger.storage.rows import entry_row
 
 
 def is_url(source: str) -> bool:
@@ -140,15 +141,8 @@ def _entry_row(stored: StoredRecord) -> dict[str, Any]:
         entry = parse_entry(record.entry_raw)
     except (LedgerError, KeyError, TypeError, ValueError):
         return {}  # the replay raises TamperDetected at this record before it is written
-    return {
-        "idx": stored.index,
-        "record": stored.raw,
-        "record_hash": hashlib.sha256(stored.raw).digest(),
-        "entry_hash": entry.hash,
-        "op": entry.op,
-        "signer": entry.signer,
-        "time_ms": record.time_ms,
-    }
+    raw = stored.raw
+    return entry_row(entry, stored.index, raw, hashlib.sha256(raw).digest(), record.time_ms)
 
 
 def _time_of(conn: Connection, index: int) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ledger.records import Holding, Range
+from ledger.records import Range
 from ledger.state import ROWS, Change, Table
 from ledger.storage import schema
 from ledger.storage.rows import MAPPINGS
@@ -74,8 +74,9 @@ class DatabaseBackend:
         # load_many: (SELECT of the key column and the value columns, key column name)
         self._many: dict[Table, tuple[str, str]] = {
             Table.EVIDENCE: ("SELECT digest, idx FROM evidence_digests", "digest"),
+            Table.NONCE: ("SELECT participant, last_seq FROM nonces", "participant"),
         }
-        for table in (Table.ACCOUNT, Table.METHODOLOGY, Table.PARTICIPANT):
+        for table in (Table.ACCOUNT, Table.BATCH, Table.METHODOLOGY, Table.PARTICIPANT):
             sql_table = MAPPINGS[table].table
             (key_column,) = [c.name for c in sql_table.primary_key]
             names = ", ".join(self._columns[table])
@@ -117,7 +118,8 @@ class DatabaseBackend:
 
     def load_many(self, table: Table, keys: Sequence[Any]) -> dict[Any, Any]:
         """The records of ``keys`` that exist: one query per ``MANY_CHUNK`` keys for the tables
-        bulk entries look up (accounts, participants, methodologies, evidence digests)."""
+        groups and bulk entries look up (accounts, batches, participants, methodologies,
+        sequence numbers, evidence digests)."""
         if table is Table.HELD:
             return self._load_held(keys)
         if table not in self._many:
@@ -181,9 +183,14 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
     """Write every change of a group; holdings' deletions go before their insertions."""
     inserts: dict[Table, list[dict[str, Any]]] = defaultdict(list)
     updates: dict[Table, list[dict[str, Any]]] = defaultdict(list)
+    # Rows of mapped records, by table and the columns that changed: only those are set, so
+    # an index over columns that did not change is left alone (SQLite rewrites an index
+    # entry whenever an UPDATE sets one of its columns, even to the same value).
+    changed: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     deletes: dict[Table, list[dict[str, Any]]] = defaultdict(list)
-    holding_deletes: list[dict[str, Any]] = []
-    holding_inserts: list[dict[str, Any]] = []
+    # holdings rows as tuples: (batch, serial_start) to delete, every column to insert
+    holding_deletes: list[tuple[str, int]] = []
+    holding_inserts: list[tuple[Any, ...]] = []
     bulk: list[tuple[Table, list[tuple[Any, ...]]]] = []
     for change in changes:
         table, key, before, after = change.table, change.key, change.before, change.after
@@ -193,9 +200,12 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
             _held_diff(key, before or (), after or (), holding_deletes, holding_inserts)
         elif table is Table.HOLDING:
             if before is not None:
-                holding_deletes.append({"batch": key[0], "serial_start": key[1]})
+                holding_deletes.append(key)
             if after is not None:
-                holding_inserts.append(MAPPINGS[table].to_row(after))
+                h = after
+                holding_inserts.append(
+                    (h.batch, h.serial_start, h.serial_end, h.account, h.status, h.ref)
+                )
         elif table is Table.NONCE:
             row = {"participant": key, "last_seq": after}
             (inserts if before is None else updates)[table].append(row)
@@ -215,34 +225,51 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
         elif after is None:
             deletes[table].append(MAPPINGS[table].to_row(before))
         else:
-            updates[table].append(MAPPINGS[table].to_row(after))
+            columns, row = MAPPINGS[table].changed_row(before, after)
+            if columns:
+                changed[(table, columns)].append(row)
 
     # Bulk rows go first: later changes of the same group may update or delete them.
     for table, values in bulk:
         insert_tuples(conn, _ROW_TABLES[table], values)
     if holding_deletes:
-        execute_many(conn, "delete", schema.holdings, holding_deletes)
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        conn.exec_driver_sql(
+            f"DELETE FROM holdings WHERE batch = {mark} AND serial_start = {mark}",
+            holding_deletes,
+        )
     if holding_inserts:
-        execute_many(conn, "insert", schema.holdings, holding_inserts)
+        insert_tuples(conn, schema.holdings, holding_inserts)
     for kind, groups in (("insert", inserts), ("update", updates), ("delete", deletes)):
         for table, rows in groups.items():
             execute_many(conn, kind, _sql_table(table), rows)
+    for (table, columns), rows in changed.items():
+        execute_many(conn, "update", MAPPINGS[table].table, rows, columns)
 
 
-_STATEMENTS: dict[tuple[str, str, str], tuple[str, list[str]]] = {}
+_STATEMENTS: dict[tuple[str, str, str, tuple[str, ...] | None], tuple[str, list[str]]] = {}
 
 
-def execute_many(conn: Connection, kind: str, table: Any, rows: list[dict[str, Any]]) -> None:
-    """INSERT, UPDATE (by primary key) or DELETE (by primary key) ``rows`` in one executemany.
+def execute_many(
+    conn: Connection,
+    kind: str,
+    table: Any,
+    rows: list[dict[str, Any]],
+    columns: tuple[str, ...] | None = None,
+) -> None:
+    """INSERT, UPDATE (by primary key) or DELETE (by primary key) ``rows`` in one executemany;
+    an UPDATE sets ``columns``, or every column that is not part of the key.
 
     Prepared SQL straight to the driver: the rows are plain values already, and SQLAlchemy's
     per-row parameter processing would cost more than the database's work.
     """
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    cache_key = (kind, table.name, mark)
+    cache_key = (kind, table.name, mark, columns)
     if cache_key not in _STATEMENTS:
         keys = [c.name for c in table.primary_key]
         others = [c.name for c in table.columns if c.name not in keys]
+        if columns is not None:
+            others = [name for name in others if name in columns]
         where = " AND ".join(f"{k} = {mark}" for k in keys)
         if kind == "insert":
             names = [c.name for c in table.columns]
@@ -305,17 +332,17 @@ def _held_diff(
     key: tuple[str, str],
     before: tuple[Range, ...],
     after: tuple[Range, ...],
-    deletes: list[dict[str, Any]],
-    inserts: list[dict[str, Any]],
+    deletes: list[tuple[str, int]],
+    inserts: list[tuple[Any, ...]],
 ) -> None:
+    """The holdings rows to delete and insert to turn ``key``'s held ranges from ``before``
+    into ``after`` (rows in the column order of ``schema.holdings``)."""
     account, batch = key
     old, new = set(before), set(after)
     for start, _end in old - new:
-        deletes.append({"batch": batch, "serial_start": start})
+        deletes.append((batch, start))
     for start, end in new - old:
-        inserts.append(
-            MAPPINGS[Table.HOLDING].to_row(Holding(batch, start, end, account, "held", None))
-        )
+        inserts.append((batch, start, end, account, "held", None))
 
 
 VALUES_ROWS = 200

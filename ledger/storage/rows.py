@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import Table as SqlTable
 
 from ledger import canonical
+from ledger.entry import Entry
 from ledger.records import (
     Account,
     Aggregation,
@@ -82,8 +83,10 @@ class Mapping_:
     out: Mapping[str, Callable[[Any], Any]]
     into: Mapping[str, Callable[[Any], Any]]
     _fields: tuple[tuple[str, str, Any, Any], ...] = ()
+    _keys: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_keys", frozenset(c.name for c in self.table.primary_key))
         names = tuple(f.name for f in fields(self.record))
         object.__setattr__(
             self,
@@ -100,6 +103,20 @@ class Mapping_:
             value = getattr(record, name)
             row[column] = encode(value) if encode is not None else value
         return row
+
+    def changed_row(self, before: Any, after: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+        """The columns that differ between two versions of a record (its key is the same),
+        and a row with those columns and the key's, as ``after`` holds them."""
+        changed: list[str] = []
+        row: dict[str, Any] = {}
+        keys = self._keys
+        for name, column, encode, _ in self._fields:
+            value = getattr(after, name)
+            if column in keys or value != getattr(before, name):
+                row[column] = encode(value) if encode is not None else value
+                if column not in keys:
+                    changed.append(column)
+        return tuple(changed), row
 
     def from_row(self, row: Mapping[str, Any]) -> Any:
         values: dict[str, Any] = {}
@@ -147,3 +164,19 @@ MAPPINGS: dict[Table, Mapping_] = {
         schema.balance_commitments, BalanceCommitment, {}, {"root": bytes}
     ),
 }
+
+
+def entry_row(
+    entry: Entry, index: int, record: bytes, record_hash: bytes, time_ms: int
+) -> dict[str, Any]:
+    """The ``entries`` row of ``entry`` recorded at ``index`` as ``record``."""
+    return {
+        "idx": index,
+        "record": record,
+        "record_hash": record_hash,
+        "entry_hash": entry.hash,
+        "op": entry.op,
+        "signer": entry.signer,
+        "time_ms": time_ms,
+        "seq": entry.seq,
+    }

@@ -40,22 +40,36 @@ meta = Table(
 entries = Table(
     "entries",
     metadata,
-    Column("idx", BigInteger, primary_key=True, autoincrement=False, comment="log index, from 0"),
+    Column(
+        "idx",
+        # INTEGER on SQLite: the table's rowid itself, not a second tree beside it.
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+        comment="log index, from 0",
+    ),
     Column("record", LargeBinary, nullable=False, comment="canonical record bytes (Merkle leaf)"),
     Column("record_hash", LargeBinary(32), nullable=False, comment="SHA-256 of record"),
     Column(
         "entry_hash",
         LargeBinary(32),
         nullable=False,
-        unique=True,
-        comment="SHA-256 of the signed entry inside the record (idempotency key)",
+        comment="SHA-256 of the signed entry inside the record",
     ),
     Column("op", String(32), nullable=False, comment="operation name"),
     Column("signer", String(128), nullable=False, comment="participant that signed the payload"),
     Column("time_ms", BigInteger, nullable=False, comment="sequencing time, Unix ms"),
+    Column(
+        "seq",
+        BigInteger,
+        nullable=False,
+        comment="the entry's sequence number: unique per signer, growing with idx",
+    ),
     comment="The append-only log: one row per accepted entry, hash-chained.",
 )
-Index("entries_signer", entries.c.signer, entries.c.idx)
+# A signer's entries in log order (its sequence numbers only grow), and the one place a
+# resubmitted entry is looked up: an entry is unique by signer and sequence number.
+Index("entries_signer_seq", entries.c.signer, entries.c.seq, unique=True)
 
 merkle_nodes = Table(
     "merkle_nodes",
@@ -72,6 +86,7 @@ merkle_nodes = Table(
     ),
     Column("hash", LargeBinary(32), nullable=False, comment="RFC 9162 hash of that subtree"),
     comment="Hashes of every complete (perfect) subtree of the log's Merkle tree.",
+    sqlite_with_rowid=False,  # clustered by (level, idx): one tree, no rowid table beside it
 )
 
 checkpoints = Table(
@@ -242,6 +257,9 @@ holdings = Table(
     Column("ref", String(64), comment="pledge, retirement or cancellation id"),
     CheckConstraint("serial_end > serial_start", name="holdings_non_empty"),
     comment="Where every serial range of every batch is.",
+    # Clustered by (batch, serial_start) on SQLite (migration 0007): moving a range rewrites
+    # one tree row and its account index entry, no rowid table beside them.
+    sqlite_with_rowid=False,
 )
 Index("holdings_account", holdings.c.account, holdings.c.batch, holdings.c.status)
 

@@ -263,6 +263,7 @@ class TestMissingAndMovedEntries:
                         op="x",
                         signer="x",
                         time_ms=time_ms,
+                        seq=index + offset,
                     )
                 )
         error = assert_tamper_at(busy, index)

@@ -14,17 +14,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import orjson
 import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from psycopg import sql
-from sqlalchemy import CheckConstraint, Engine, Index, MetaData, inspect
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy import CheckConstraint, Engine, Index, MetaData, insert, inspect, select
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from ledger.audit import verify_ledger
 from ledger.storage import migrate, schema
 from ledger.storage.engine import make_engine
+from tests.builders import TONNE, World, lots
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 PG_URL = "postgresql://postgres@127.0.0.1:5432/{name}"
@@ -207,3 +210,76 @@ class TestAccountsClustered:
             indexes = {i["name"] for i in inspect(conn).get_indexes("accounts")}
         assert indexes == {"accounts_custodian"}
         return [tuple(r) for r in rows]
+
+
+class TestLeanWriteIndexes:
+    """Revision 0007: entries found by (signer, seq); on SQLite ``entries.idx`` is the rowid
+    and ``merkle_nodes`` and ``holdings`` are clustered on their keys. Rows are kept."""
+
+    KEPT: ClassVar[list[Any]] = [schema.merkle_nodes, schema.holdings, schema.batches]
+
+    @staticmethod
+    def rows(engine: Engine, table: Any, columns: list[str] | None = None) -> list[Any]:
+        names = columns or [c.name for c in table.columns]
+        keys = ", ".join(c.name for c in table.primary_key)
+        with engine.connect() as conn:
+            query = f"SELECT {', '.join(names)} FROM {table.name} ORDER BY {keys}"
+            return [tuple(r) for r in conn.exec_driver_sql(query)]
+
+    @staticmethod
+    def table_sql(engine: Engine, name: str) -> str:
+        with engine.connect() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+            ).scalar()
+        assert isinstance(found, str)
+        return found
+
+    def test_a_ledger_upgraded_from_0006_keeps_its_rows_and_verifies(self, world: World) -> None:
+        batch = world.issue(5 * TONNE)
+        moved = {"from_account": "owner", "to_account": "alice", "lots": lots(batch, 2 * TONNE)}
+        world.accept("owner", "transfer", moved)
+        retired = {
+            "account": "alice",
+            "lots": lots(batch, TONNE),
+            "beneficiary": {"name": "Alice"},
+            "purpose": "personal",
+            "jurisdiction": "CN-GD",
+        }
+        world.accept("alice", "retire", retired)
+        world.close()
+        engine = make_engine(world.url)
+        entry_columns = [c.name for c in schema.entries.columns if c.name != "seq"]
+        entries = self.rows(engine, schema.entries, entry_columns)
+        kept = {table.name: self.rows(engine, table) for table in self.KEPT}
+        with engine.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "0006")
+        assert self.rows(engine, schema.entries, entry_columns) == entries
+        assert {table.name: self.rows(engine, table) for table in self.KEPT} == kept
+        if engine.dialect.name == "sqlite":
+            assert "WITHOUT ROWID" not in self.table_sql(engine, "holdings")
+            assert "idx BIGINT" in self.table_sql(engine, "entries")
+
+        migrate.upgrade(engine)
+        assert differences(engine) == []
+        assert self.rows(engine, schema.entries, entry_columns) == entries
+        assert {table.name: self.rows(engine, table) for table in self.KEPT} == kept
+        seqs = self.rows(engine, schema.entries, ["signer", "seq", "record"])
+        for signer, seq, record in seqs:
+            payload = orjson.loads(record)["entry"]["payload"]
+            assert (signer, seq) == (payload["signer"], payload["seq"])
+        if engine.dialect.name == "sqlite":
+            assert "WITHOUT ROWID" in self.table_sql(engine, "holdings")
+            assert "WITHOUT ROWID" in self.table_sql(engine, "merkle_nodes")
+            assert "idx INTEGER" in self.table_sql(engine, "entries")
+        engine.dispose()
+        report = verify_ledger(world.url)
+        assert report.entries == len(entries)
+
+    def test_an_entry_is_unique_by_signer_and_sequence_number(self, world: World) -> None:
+        with world.ledger.engine.connect() as conn:
+            row = dict(conn.execute(select(schema.entries).limit(1)).mappings().one())
+        row["idx"] = world.ledger.size + 10
+        row["entry_hash"] = bytes(32)
+        with pytest.raises(IntegrityError), world.ledger.engine.begin() as conn:
+            conn.execute(insert(schema.entries), row)
