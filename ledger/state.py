@@ -120,13 +120,22 @@ ROWS = object()
 class State:
     """Keyed records with write-back caching and an undo journal."""
 
-    def __init__(self, backend: Backend, *, cache_limit: int = 200_000) -> None:
+    def __init__(
+        self, backend: Backend, *, cache_limit: int = 200_000, forget_appended: bool = False
+    ) -> None:
         self._backend = backend
         self._cache: dict[Table, dict[Any, Any]] = {t: {} for t in Table}
         self._before: dict[Table, dict[Any, Any]] = {t: {} for t in Table}
         self._journal: list[tuple[Table, Any, Any]] = []
         self._rows: list[tuple[Table, list[tuple[Any, ...]]]] = []
         self.cache_limit = cache_limit
+        # forget_appended: drop the records a group wrote with ``append`` from the cache at the
+        # next group's ``commit``, when the backend is a database that holds them by then. New
+        # records (retirements, locked holdings) are rarely read again, and would push the
+        # ones that are (held ranges, batches) out of the cache.
+        self.forget_appended = forget_appended
+        self._appended: list[tuple[Table, Any]] = []
+        self._forget: list[tuple[Table, Any]] = []
 
     # -- generic access -------------------------------------------------------------------
     def get(self, table: Table, key: Any) -> Any:
@@ -150,6 +159,8 @@ class State:
         """Write a record known to be new (insert-only tables), without reading first."""
         self._record(table, key, None)
         self._cache[table][key] = value
+        if self.forget_appended:
+            self._appended.append((table, key))
 
     def _record(self, table: Table, key: Any, previous: Any) -> None:
         self._journal.append((table, key, previous))
@@ -292,12 +303,14 @@ class State:
         that makes them so; bound the cache.
 
         The cache keeps every record the group wrote: until its write commits, reads of other
-        records may be served by another connection that does not see that write yet.
+        records may be served by another connection that does not see that write yet. With
+        ``forget_appended``, the records the group before appended are dropped now: its write
+        has committed before this group's commit is called.
         """
-        for table, before in self._before.items():
-            cache = self._cache[table]
-            for key in before:  # written just now: to the back of the eviction order
-                cache[key] = cache.pop(key)
+        for table, key in self._forget:  # appended by the group before, durable by now
+            if key not in self._before[table]:
+                self._cache[table].pop(key, None)
+        self._forget, self._appended = self._appended, []
         total = sum(len(c) for c in self._cache.values())
         if total > self.cache_limit:
             self._evict(total - self.cache_limit // 2, total, self._written_keys())
@@ -320,14 +333,16 @@ class State:
         """Drop every uncommitted write (the flush failed) and the whole cache."""
         self._journal.clear()
         self._rows.clear()
+        self._appended.clear()
+        self._forget.clear()
         for before in self._before.values():
             before.clear()
         self.clear_cache()
 
     def _evict(self, count: int, total: int, keep: Mapping[Table, set[Any]]) -> None:
-        """Forget about ``count`` cached records, the least recently loaded or written first
-        in every table in proportion to its size (records read again are cached anew, so the
-        ones in use stay), never one of ``keep``. Only between groups: every cached record
+        """Forget about ``count`` cached records, the longest cached first in every table in
+        proportion to its size (records read again are cached anew, so the ones in use stay),
+        never one of ``keep``. Only between groups: every cached record
         not in ``keep`` then equals the stored one."""
         for table, cache in self._cache.items():
             drop = -(-len(cache) * count // total)

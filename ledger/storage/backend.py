@@ -8,7 +8,7 @@ from a whole group of entries are written with one executemany per table and sta
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 from operator import itemgetter
 from typing import Any
@@ -233,11 +233,12 @@ def write_changes(conn: Connection, changes: Iterable[Change]) -> None:
     for table, values in bulk:
         insert_tuples(conn, _ROW_TABLES[table], values)
     if holding_deletes:
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        conn.exec_driver_sql(
-            f"DELETE FROM holdings WHERE batch = {mark} AND serial_start = {mark}",
-            holding_deletes,
-        )
+        if conn.dialect.paramstyle == "qmark":
+            _delete_values(conn, "holdings", ["batch", "serial_start"], holding_deletes)
+        else:
+            conn.exec_driver_sql(
+                "DELETE FROM holdings WHERE batch = %s AND serial_start = %s", holding_deletes
+            )
     if holding_inserts:
         insert_tuples(conn, schema.holdings, holding_inserts)
     for kind, groups in (("insert", inserts), ("update", updates), ("delete", deletes)):
@@ -290,10 +291,15 @@ def execute_many(
     sql, names = _STATEMENTS[cache_key]
     pick = itemgetter(*names)
     values = [pick(row) for row in rows] if len(names) > 1 else [(pick(row),) for row in rows]
-    if kind == "insert" and mark == "?":
-        _insert_values(conn, table.name, names, values)
-    else:
+    if mark != "?":
         conn.exec_driver_sql(sql, values)
+    elif kind == "insert":
+        _insert_values(conn, table.name, names, values)
+    elif kind == "update":
+        count = len(table.primary_key)  # the key's columns come last in an UPDATE's names
+        _update_values(conn, table.name, names[:-count], names[-count:], values)
+    else:
+        _delete_values(conn, table.name, names, values)
 
 
 def insert_tuples(conn: Connection, table: Any, rows: list[tuple[Any, ...]]) -> None:
@@ -346,20 +352,68 @@ def _held_diff(
 
 
 VALUES_ROWS = 200
-"""Rows per multi-row INSERT on SQLite (at most 32,766 parameters per statement)."""
-_VALUES_SQL: dict[tuple[str, int], str] = {}
+"""Rows per multi-row statement on SQLite (at most 32,766 parameters per statement)."""
+_VALUES_SQL: dict[tuple[str, str, tuple[str, ...], int], str] = {}
+
+# Many rows per statement on SQLite. One statement works on many rows in one call into SQLite,
+# which runs without the interpreter lock for the whole statement: an ``executemany`` takes
+# the lock back after every row, and the sequencer's writer thread would wait for it behind
+# the thread applying the next group (``Ledger.begin``) once per row.
 
 
 def _insert_values(
     conn: Connection, table: str, names: list[str], rows: Sequence[Sequence[Any]]
 ) -> None:
-    """INSERT ``rows`` into a SQLite table, ``VALUES_ROWS`` rows per statement.
+    """INSERT ``rows`` (values in the order of ``names``) into a SQLite table."""
 
-    One statement inserts many rows in one call into SQLite, which works without the
-    interpreter lock for the whole statement: an ``executemany`` takes the lock back after
-    every row, and the sequencer's writer thread would wait for it behind the thread applying
-    the next group (``Ledger.begin``).
-    """
+    def sql(n: int) -> str:
+        row = f"({', '.join('?' * len(names))})"
+        return f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([row] * n)}"
+
+    _many_rows(conn, ("insert", table, tuple(names)), sql, rows)
+
+
+def _update_values(
+    conn: Connection,
+    table: str,
+    columns: list[str],
+    keys: list[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """UPDATE ``columns`` of the SQLite rows found by ``keys``; each row of ``rows`` holds
+    the new values of ``columns``, then the key's (a join with a VALUES list)."""
+    sets = ", ".join(f"{name} = v.column{i + 1}" for i, name in enumerate(columns))
+    where = " AND ".join(
+        f"{table}.{key} = v.column{len(columns) + i + 1}" for i, key in enumerate(keys)
+    )
+
+    def sql(n: int) -> str:
+        row = f"({', '.join('?' * (len(columns) + len(keys)))})"
+        return f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row] * n)}) AS v WHERE {where}"
+
+    _many_rows(conn, ("update", table, (*columns, *keys)), sql, rows)
+
+
+def _delete_values(
+    conn: Connection, table: str, keys: list[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """DELETE the SQLite rows whose ``keys`` hold the values of ``rows`` (an OR of primary-key
+    lookups: SQLite does not search a key of several columns for a list of row values)."""
+    term = f"({' AND '.join(f'{key} = ?' for key in keys)})"
+
+    def sql(n: int) -> str:
+        return f"DELETE FROM {table} WHERE {' OR '.join([term] * n)}"
+
+    _many_rows(conn, ("delete", table, tuple(keys)), sql, rows)
+
+
+def _many_rows(
+    conn: Connection,
+    kind: tuple[str, str, tuple[str, ...]],
+    sql: Callable[[int], str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Run ``sql(n)``, a statement for ``n`` rows, on ``rows`` ``VALUES_ROWS`` at a time."""
     if not rows:
         return
     if not conn.in_transaction():
@@ -368,13 +422,10 @@ def _insert_values(
     try:
         for start in range(0, len(rows), VALUES_ROWS):
             chunk = rows[start : start + VALUES_ROWS]
-            key = (table, len(chunk))
-            sql = _VALUES_SQL.get(key)
-            if sql is None:
-                row = f"({', '.join('?' * len(names))})"
-                values = ", ".join([row] * len(chunk))
-                sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES {values}"
-                _VALUES_SQL[key] = sql
-            cursor.execute(sql, [value for values in chunk for value in values])
+            key = (*kind, len(chunk))
+            text = _VALUES_SQL.get(key)
+            if text is None:
+                text = _VALUES_SQL[key] = sql(len(chunk))
+            cursor.execute(text, [value for values in chunk for value in values])
     finally:
         cursor.close()

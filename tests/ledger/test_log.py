@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -673,3 +674,18 @@ class TestPipelinedWrites:
         assert (world.held("alice", batch), world.held("bob", batch)) == (700, 50)
         assert world.supply(batch)["retired"] == 250
         verify_log(world)
+
+
+class TestInterpreterLock:
+    def test_a_writer_hands_the_lock_between_threads_often(self, world: World) -> None:
+        # The writer thread takes the interpreter lock back after every statement it runs.
+        default = 0.005
+        sys.setswitchinterval(default)
+        try:
+            read_only = Ledger.open(world.url)
+            read_only.close()
+            assert sys.getswitchinterval() == default
+            world.reopen()
+            assert sys.getswitchinterval() == pytest.approx(ledger.log.SWITCH_INTERVAL_S)
+        finally:
+            sys.setswitchinterval(default)

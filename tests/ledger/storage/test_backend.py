@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import select
+
 from ledger.state import Table
-from ledger.storage.backend import HELD_CHUNK, DatabaseBackend
+from ledger.storage import schema
+from ledger.storage.backend import HELD_CHUNK, VALUES_ROWS, DatabaseBackend, execute_many
 from tests.builders import World, lots
 
 
@@ -45,3 +50,51 @@ class TestLoadMany:
         assert set(many) == {(a, b) for a in ("alice", "bob") for b in (first, second)}
         assert len(many[("bob", first)]) == 2
         assert sum(end - start for start, end in many[("bob", first)]) == 147
+
+
+class TestManyRows:
+    """Inserts, updates and deletes of many rows: several statements of ``VALUES_ROWS`` rows
+    each on SQLite, an executemany on PostgreSQL; the same rows either way."""
+
+    COUNT = 2 * VALUES_ROWS + 37
+
+    def test_rows_inserted_updated_and_deleted_in_chunks(self, world: World) -> None:
+        table = schema.points_balances
+        rows: list[dict[str, Any]] = [
+            {"account": f"acct-{i:04d}", "issuer": "platform", "points": i}
+            for i in range(self.COUNT)
+        ]
+        changed = [{**row, "points": row["points"] * 10} for row in rows[::2]]
+        gone = [{"account": r["account"], "issuer": r["issuer"]} for r in rows[1::3]]
+        with world.ledger.engine.connect() as conn:
+            execute_many(conn, "insert", table, rows)
+            execute_many(conn, "update", table, changed, ("points",))
+            execute_many(conn, "delete", table, gone)
+            conn.commit()
+            stored = {
+                (account, issuer): points
+                for account, issuer, points in conn.execute(
+                    select(table.c.account, table.c.issuer, table.c.points)
+                )
+            }
+        want = {(r["account"], r["issuer"]): r["points"] for r in rows}
+        want.update({(r["account"], r["issuer"]): r["points"] for r in changed})
+        for r in gone:
+            del want[(r["account"], r["issuer"])]
+        assert stored == want
+
+    def test_an_update_sets_only_the_columns_it_names(self, world: World) -> None:
+        batch = world.issue(1_000)
+        before = world.row(schema.batches, id=batch)
+        assert before is not None
+        with world.ledger.engine.connect() as conn:
+            execute_many(
+                conn,
+                "update",
+                schema.batches,
+                [{"id": batch, "held": 600, "retired": 400, "project": "ELSEWHERE"}],
+                ("held", "retired"),
+            )
+            conn.commit()
+        after = world.row(schema.batches, id=batch)
+        assert after == {**before, "held": 600, "retired": 400}
