@@ -675,6 +675,35 @@ class TestPipelinedWrites:
         assert world.supply(batch)["retired"] == 250
         verify_log(world)
 
+    def test_records_a_group_appended_are_read_while_in_flight_and_after(
+        self, world: World
+    ) -> None:
+        """Records a group appends (pledges) stay cached until the next group commits, then
+        leave the cache: a group applied while they are written reads them from the cache,
+        a later one from the database."""
+        batch = world.issue(1_000, to="owner")
+        lg = world.ledger
+        size = lg.size
+        pledges = [
+            world.sign(
+                "owner",
+                "pledge",
+                {"account": "owner", "lots": lots(batch, 100), "bank": "bank"},
+                ["bank"],
+            )
+            for _ in range(2)
+        ]
+        first, second = f"PLG-{size}", f"PLG-{size + 1}"
+        pledged = lg.begin(pledges)
+        released = lg.begin([world.sign("bank", "release_pledge", {"pledge": first})])
+        later = lg.begin([world.sign("bank", "enforce_pledge", {"pledge": second})])
+        outcomes = pledged.wait() + released.wait() + later.wait()
+        assert all(isinstance(o, Accepted) for o in outcomes), outcomes
+        assert (world.row(schema.pledges, id=first) or {})["status"] == "released"
+        assert (world.row(schema.pledges, id=second) or {})["status"] == "enforced"
+        assert (world.held("owner", batch), world.held("bank", batch)) == (900, 100)
+        verify_log(world)
+
 
 class TestInterpreterLock:
     def test_a_writer_hands_the_lock_between_threads_often(self, world: World) -> None:
