@@ -129,10 +129,11 @@ class State:
         self._journal: list[tuple[Table, Any, Any]] = []
         self._rows: list[tuple[Table, list[tuple[Any, ...]]]] = []
         self.cache_limit = cache_limit
-        # forget_appended: drop the records a group wrote with ``append`` from the cache at the
-        # next group's ``commit``, when the backend is a database that holds them by then. New
-        # records (retirements, locked holdings) are rarely read again, and would push the
-        # ones that are (held ranges, batches) out of the cache.
+        # forget_appended: drop the records a group wrote with ``append`` or ``preload`` (new
+        # keys) from the cache at the next group's ``commit``, when the backend is a database
+        # that holds them by then. New records (retirements, locked holdings, the ranges and
+        # evidence of a bulk entry) are rarely read again, and would push the ones that are
+        # (held ranges, batches) out of the cache.
         self.forget_appended = forget_appended
         self._appended: list[tuple[Table, Any]] = []
         self._forget: list[tuple[Table, Any]] = []
@@ -218,6 +219,8 @@ class State:
             cached[key] = value
         undo = (added, replaced)
         self._journal.append((table, _BULK, undo))
+        if self.forget_appended:  # new records, like appended ones
+            self._appended.extend((table, key) for key in added)
 
     def credit_new_batch(
         self, batch: str, ranges: Sequence[tuple[str, int, int]], custodian: str

@@ -67,7 +67,8 @@ class RecordReductions(Message):
 def record_reductions(body: RecordReductions, ctx: Context) -> Event:
     rows, problems = parse_rows(body.rows, *period_ms(body.period_start, body.period_end))
     project, program, method = _accreditation(body, ctx)
-    accounts = ctx.state.get_many(Table.ACCOUNT, set(rows.accounts), cache=True)
+    # Not cached: thousands of accounts among millions, checked once, not written.
+    accounts = ctx.state.get_many(Table.ACCOUNT, set(rows.accounts))
     problems += _row_rules(rows, ctx, method, accounts)
     if problems:
         reject_rows(problems)
