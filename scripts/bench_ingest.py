@@ -15,6 +15,14 @@ cryptography is visible. Every 100,000 entries it prints the rate so far, the ra
 last 100,000 and the RSS.
 
     .venv/bin/python scripts/bench_ingest.py --entries 100000
+
+To measure at a given size without building the ledger each time, keep a ledger and its
+clients, copy the database (with any ``-wal`` file), and go on from the copy::
+
+    .venv/bin/python scripts/bench_ingest.py --entries 1000000 --db sqlite:///big.db \
+        --save-world big.json
+    .venv/bin/python scripts/bench_ingest.py --entries 100000 --db sqlite:///copy.db \
+        --resume big.json
 """
 
 from __future__ import annotations
