@@ -6,10 +6,11 @@ a whole group of entries in one transaction. Every write is journalled, so a rej
 rolled back exactly, and nothing it touched reaches storage.
 
 Bulk entries write thousands of new records at once: ``insert_rows`` hands rows to storage as
-they are (flushed before every other change) and ``preload`` lets reads see them, each as one
-undo step. Every change of a personal account's held ranges, and every personal account opened
-or moved to another custodian, also updates its platform's custody total (``CUSTODY``: accounts
-and grams), whichever operation made it.
+they are (flushed before every other change) and ``preload`` lets reads see them (a layer of
+new records under the cache, until storage holds them), each as one undo step. Every change of
+a personal account's held ranges, and every personal account opened or moved to another
+custodian, also updates its platform's custody total (``CUSTODY``: accounts and grams),
+whichever operation made it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import filterfalse, repeat
 from typing import Any, Protocol
 
 from ledger.records import (
@@ -102,6 +104,10 @@ class Backend(Protocol):
         """The records of ``keys`` that exist, in one round trip where the table allows it."""
         ...
 
+    def count_in_custody(self, accounts: Sequence[str], custodian: str) -> int:
+        """How many of ``accounts`` (distinct ids) are personal accounts kept by ``custodian``."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Change:
@@ -137,12 +143,21 @@ class State:
         self.forget_appended = forget_appended
         self._appended: list[tuple[Table, Any]] = []
         self._forget: list[tuple[Table, Any]] = []
+        # Layers of new records (``preload``), read under the cache, the newest first: those
+        # of the group being applied and, with forget_appended, those of the group being
+        # written (dropped when the next group commits).
+        self._layers: dict[Table, list[dict[Any, Any]]] = {t: [] for t in Table}
+        self._group_layers: list[tuple[Table, dict[Any, Any]]] = []
+        self._written_layers: list[tuple[Table, dict[Any, Any]]] = []
 
     # -- generic access -------------------------------------------------------------------
     def get(self, table: Table, key: Any) -> Any:
         cached = self._cache[table].get(key, _MISSING)
         if cached is not _MISSING:
             return cached
+        for layer in self._layers[table]:
+            if key in layer:
+                return layer[key]
         value = self._backend.load(table, key)
         self._cache[table][key] = value
         return value
@@ -171,25 +186,55 @@ class State:
 
     # -- bulk access: one round trip and one undo step for many records ----------------------
     def get_many(self, table: Table, keys: Iterable[Any], *, cache: bool = False) -> dict[Any, Any]:
-        """The records of ``keys`` (None where there is none): cached ones from the cache, the
-        rest with one backend call; ``cache`` keeps what was loaded for the writes to come."""
-        cached = self._cache[table]
+        """The records of ``keys`` (None where there is none): cached or preloaded ones from
+        memory, the rest with one backend call; ``cache`` keeps what was loaded for the writes
+        to come. Set operations, not a loop per key: bulk entries ask for thousands."""
         found: dict[Any, Any] = {}
-        missing: list[Any] = []
-        for key in keys:
-            value = cached.get(key, _MISSING)
-            if value is _MISSING:
-                missing.append(key)
-            else:
-                found[key] = value
+        missing = self._in_memory(table, keys, found)
         if missing:
             loaded = self._backend.load_many(table, missing)
-            for key in missing:
-                value = loaded.get(key)
-                found[key] = value
-                if cache:
-                    cached[key] = value
+            absent = dict.fromkeys(missing)
+            found.update(absent)
+            found.update(loaded)
+            if cache:
+                cached = self._cache[table]
+                cached.update(absent)
+                cached.update(loaded)
         return found
+
+    def accounts_in_custody(self, accounts: Iterable[str], custodian: str) -> bool:
+        """Whether every one of ``accounts`` exists and is a personal account kept by
+        ``custodian``: records in memory are checked here, the others counted by the backend
+        in one query, none of them loaded (a bulk entry credits thousands among millions)."""
+        known: dict[str, Account | None] = {}
+        stored = self._in_memory(Table.ACCOUNT, dict.fromkeys(accounts), known)
+        for found in known.values():
+            if found is None or found.kind != "personal" or found.custodian != custodian:
+                return False
+        return not stored or self._backend.count_in_custody(stored, custodian) == len(stored)
+
+    def _in_memory(self, table: Table, keys: Iterable[Any], found: dict[Any, Any]) -> list[Any]:
+        """Put the records of ``keys`` held in memory (the cache, then the layers) into
+        ``found``; return the other keys."""
+        cached = self._cache[table]
+        missing: list[Any] = []
+        if cached:
+            for key in keys:
+                value = cached.get(key, _MISSING)
+                if value is _MISSING:
+                    missing.append(key)
+                else:
+                    found[key] = value
+        else:
+            missing.extend(keys)
+        for layer in self._layers[table]:  # thousands of keys at a time: set operations
+            if not missing:
+                break
+            hits = layer.keys() & missing
+            if hits:
+                found.update({key: layer[key] for key in hits})
+                missing = list(filterfalse(hits.__contains__, missing))
+        return missing
 
     def insert_rows(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
         """Write ``rows`` of ``table`` (values in the stored table's column order) as they are,
@@ -199,28 +244,24 @@ class State:
         self._journal.append((table, _BULK, len(self._rows) - 1))
 
     def preload(self, table: Table, items: Iterable[tuple[Any, Any]]) -> None:
-        """Make reads of these keys see these values, which the rows given to ``insert_rows``
-        will hold in storage once flushed; they are not flushed themselves. One undo step.
+        """Make reads of these keys see these values: new records that the rows given to
+        ``insert_rows`` will hold in storage once flushed; they are not flushed themselves.
+        One undo step, and no loop per key: the values form a layer read under the cache,
+        dropped once storage holds them (with ``forget_appended``), else merged into the cache
+        when the group commits. A later ``put`` of a key is flushed as a change from its value.
 
-        A key written earlier in the group takes the value as its stored one, so a later
-        ``put`` is flushed as a change from it.
+        Requires keys that hold no record: one may have been read as absent (that reading is
+        forgotten), none written.
         """
+        layer = dict(items)
         cached, before = self._cache[table], self._before[table]
-        added: list[Any] = []
-        replaced: list[tuple[Any, Any, Any]] = []
-        for key, value in items:
-            previous = cached.get(key, _MISSING)
-            if previous is _MISSING:
-                added.append(key)
-            else:
-                replaced.append((key, previous, before.get(key, _MISSING)))
-                if key in before:
-                    before[key] = value
-            cached[key] = value
-        undo = (added, replaced)
-        self._journal.append((table, _BULK, undo))
-        if self.forget_appended:  # new records, like appended ones
-            self._appended.extend((table, key) for key in added)
+        for key in cached.keys() & layer.keys():
+            if cached[key] is not None or key in before:
+                raise ValueError(f"preload of {table} {key!r}, which holds a record")
+            del cached[key]
+        self._layers[table].insert(0, layer)
+        self._group_layers.append((table, layer))
+        self._journal.append((table, _BULK, layer))
 
     def credit_new_batch(
         self, batch: str, ranges: Sequence[tuple[str, int, int]], custodian: str
@@ -229,12 +270,18 @@ class State:
         per account, in one step: holdings rows, held ranges, custody total (bulk issuance).
         Requires every account credited to be a personal account kept by ``custodian``."""
         # holdings rows: batch, serial_start, serial_end, account, status, ref
+        if not ranges:
+            return
+        accounts, starts, ends = zip(*ranges, strict=True)
         self.insert_rows(
-            Table.HELD, [(batch, s, e, account, "held", None) for account, s, e in ranges]
+            Table.HELD,
+            list(zip(repeat(batch), starts, ends, accounts, repeat("held"), repeat(None))),
         )
-        self.preload(Table.HELD, [((account, batch), ((s, e),)) for account, s, e in ranges])
-        if ranges:
-            self._put_custody(custodian, 0, sum(end - start for _, start, end in ranges))
+        # (account, batch) -> ((start, end),), built by C-level iterators
+        keys = zip(accounts, repeat(batch))
+        values = zip(zip(starts, ends, strict=True), strict=True)
+        self.preload(Table.HELD, zip(keys, values, strict=True))
+        self._put_custody(custodian, 0, sum(ends) - sum(starts))
 
     # -- custody totals, kept in step with every change of held ranges ----------------------
     def _held_changed(self, account: str, delta: int) -> None:
@@ -278,14 +325,8 @@ class State:
         if isinstance(undo, int):
             del self._rows[undo:]
             return
-        added, replaced = undo
-        cached, before = self._cache[table], self._before[table]
-        for key in added:
-            cached.pop(key, None)
-        for key, value, stored in reversed(replaced):
-            cached[key] = value
-            if stored is not _MISSING:
-                before[key] = stored
+        _drop(self._layers[table], undo)
+        del self._group_layers[-1]  # undone newest first: the group's last layer
 
     def changes(self) -> Iterator[Change]:
         """Every key whose value differs from what storage holds, for flushing; the rows of
@@ -307,30 +348,36 @@ class State:
 
         The cache keeps every record the group wrote: until its write commits, reads of other
         records may be served by another connection that does not see that write yet. With
-        ``forget_appended``, the records the group before appended are dropped now: its write
-        has committed before this group's commit is called.
+        ``forget_appended``, the records the group before appended or preloaded are dropped
+        now: its write has committed before this group's commit is called.
         """
         for table, key in self._forget:  # appended by the group before, durable by now
             if key not in self._before[table]:
                 self._cache[table].pop(key, None)
         self._forget, self._appended = self._appended, []
+        if self.forget_appended:
+            for table, layer in self._written_layers:
+                _drop(self._layers[table], layer)
+            self._written_layers, self._group_layers = self._group_layers, []
+        else:
+            self._merge_layers()
         total = sum(len(c) for c in self._cache.values())
         if total > self.cache_limit:
-            self._evict(total - self.cache_limit // 2, total, self._written_keys())
+            self._evict(total - self.cache_limit // 2, total, self._before)
         self._journal.clear()
         self._rows.clear()
         for before in self._before.values():
             before.clear()
 
-    def _written_keys(self) -> dict[Table, set[Any]]:
-        """The keys the journal's group wrote or preloaded."""
-        keys: dict[Table, set[Any]] = {table: set(before) for table, before in self._before.items()}
-        for table, key, undo in self._journal:
-            if key is _BULK and isinstance(undo, tuple):
-                added, replaced = undo
-                keys[table].update(added)
-                keys[table].update(item[0] for item in replaced)
-        return keys
+    def _merge_layers(self) -> None:
+        """Move the group's layers into the cache, under what the group wrote since."""
+        for table, layer in self._group_layers:
+            cached = self._cache[table]
+            written = {key: cached[key] for key in layer.keys() & self._before[table].keys()}
+            cached.update(layer)
+            cached.update(written)
+            self._layers[table].clear()
+        self._group_layers = []
 
     def discard(self) -> None:
         """Drop every uncommitted write (the flush failed) and the whole cache."""
@@ -338,11 +385,15 @@ class State:
         self._rows.clear()
         self._appended.clear()
         self._forget.clear()
+        self._group_layers.clear()
+        self._written_layers.clear()
+        for layers in self._layers.values():
+            layers.clear()
         for before in self._before.values():
             before.clear()
         self.clear_cache()
 
-    def _evict(self, count: int, total: int, keep: Mapping[Table, set[Any]]) -> None:
+    def _evict(self, count: int, total: int, keep: Mapping[Table, Mapping[Any, Any]]) -> None:
         """Forget about ``count`` cached records, the longest cached first in every table in
         proportion to its size (records read again are cached anew, so the ones in use stay),
         never one of ``keep``. Only between groups: every cached record
@@ -449,10 +500,11 @@ class State:
 
     def balance(self, account: str) -> int:
         """Grams ``account`` holds (status held), in all batches: the batches storage knows it
-        holds and those this group touched (a scan of the cache: for rare operations only)."""
+        holds and those in memory (a scan of the cache and layers: for rare operations only)."""
         stored: tuple[str, ...] | None = self._backend.load(Table.ACCOUNT_BATCHES, account)
         batches = set(stored or ())
-        batches.update(batch for holder, batch in self._cache[Table.HELD] if holder == account)
+        for held in (self._cache[Table.HELD], *self._layers[Table.HELD]):
+            batches.update(batch for holder, batch in held if holder == account)
         return sum(_grams(self.held(account, batch)) for batch in batches)
 
     def custody(self, platform: str) -> Custody:
@@ -488,6 +540,11 @@ class State:
         return value
 
 
+def _drop(layers: list[dict[Any, Any]], layer: dict[Any, Any]) -> None:
+    """Remove ``layer`` itself (not an equal one) from ``layers``."""
+    del layers[next(i for i, held in enumerate(layers) if held is layer)]
+
+
 def _grams(ranges: tuple[Range, ...] | None) -> int:
     return 0 if ranges is None else sum(end - start for start, end in ranges)
 
@@ -500,3 +557,6 @@ class MemoryBackend:
 
     def load_many(self, table: Table, keys: Sequence[Any]) -> dict[Any, Any]:
         return {}
+
+    def count_in_custody(self, accounts: Sequence[str], custodian: str) -> int:
+        return 0

@@ -67,8 +67,14 @@ class RecordReductions(Message):
 def record_reductions(body: RecordReductions, ctx: Context) -> Event:
     rows, problems = parse_rows(body.rows, *period_ms(body.period_start, body.period_end))
     project, program, method = _accreditation(body, ctx)
-    # Not cached: thousands of accounts among millions, checked once, not written.
-    accounts = ctx.state.get_many(Table.ACCOUNT, set(rows.accounts))
+    # Thousands of accounts among millions, checked once and not written: counted where they
+    # are stored, and loaded (not cached) only to name the rows of an entry that fails.
+    distinct = set(rows.accounts)
+    accounts = (
+        None
+        if ctx.state.accounts_in_custody(distinct, ctx.signer)
+        else ctx.state.get_many(Table.ACCOUNT, distinct)
+    )
     problems += _row_rules(rows, ctx, method, accounts)
     if problems:
         reject_rows(problems)
@@ -116,9 +122,10 @@ def _accreditation(body: RecordReductions, ctx: Context) -> tuple[Project, Progr
 
 
 def _row_rules(
-    rows: Rows, ctx: Context, method: Methodology, accounts: Mapping[str, Account | None]
+    rows: Rows, ctx: Context, method: Methodology, accounts: Mapping[str, Account | None] | None
 ) -> list[RowProblem]:
-    """Problems of well-formed rows against state: one lookup per distinct value."""
+    """Problems of well-formed rows against state: one lookup per distinct value.
+    ``accounts`` is None when every account is known to be in the signer's custody."""
     state = ctx.state
     recorded = state.get_many(Table.EVIDENCE, rows.digests)
     methods = {mid: _methodology_problem(ctx, mid, method) for mid in set(rows.methodologies)}
@@ -126,8 +133,13 @@ def _row_rules(
     if (
         set(methods.values()) <= {None}
         and set(recorded.values()) <= {None}
-        and set(map(type, accounts.values())) <= {Account}
-        and set(map(_KIND_AND_CUSTODIAN, accounts.values())) <= {("personal", ctx.signer)}
+        and (
+            accounts is None
+            or (
+                set(map(type, accounts.values())) <= {Account}
+                and set(map(_KIND_AND_CUSTODIAN, accounts.values())) <= {("personal", ctx.signer)}
+            )
+        )
         and max(rows.times, default=0) <= ctx.time_ms
     ):
         return []
@@ -135,15 +147,8 @@ def _row_rules(
     for n, account_id, methodology, time_ms, digest in zip(
         rows.positions, rows.accounts, rows.methodologies, rows.times, rows.digests, strict=True
     ):
-        account = accounts[account_id]
-        if account is None:
-            problems.append(
-                RowProblem(n, "unknown_account", f"account {account_id!r} does not exist")
-            )
-        elif account.kind != "personal" or account.custodian != ctx.signer:
-            problems.append(
-                RowProblem(n, "not_in_custody", f"{account_id!r} is not in {ctx.signer}'s custody")
-            )
+        if accounts is not None:
+            problems += _account_problems(n, account_id, accounts[account_id], ctx.signer)
         found = methods[methodology]
         if found is not None:
             problems.append(RowProblem(n, found[0], found[1]))
@@ -158,6 +163,16 @@ def _row_rules(
 
 
 _KIND_AND_CUSTODIAN = attrgetter("kind", "custodian")
+
+
+def _account_problems(
+    n: int, account_id: str, account: Account | None, signer: str
+) -> list[RowProblem]:
+    if account is None:
+        return [RowProblem(n, "unknown_account", f"account {account_id!r} does not exist")]
+    if account.kind != "personal" or account.custodian != signer:
+        return [RowProblem(n, "not_in_custody", f"{account_id!r} is not in {signer}'s custody")]
+    return []
 
 
 def _methodology_problem(ctx: Context, mid: str, method: Methodology) -> tuple[str, str] | None:

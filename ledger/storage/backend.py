@@ -142,6 +142,30 @@ class DatabaseBackend:
             cursor.close()
         return out
 
+    def count_in_custody(self, accounts: Sequence[str], custodian: str) -> int:
+        """How many of ``accounts`` (distinct ids) are personal accounts kept by ``custodian``:
+        one counting query per chunk, no row fetched."""
+        conn = self.connection
+        if not conn.in_transaction():
+            conn.begin()
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        mark = self._mark
+        count = 0
+        try:
+            for i in range(0, len(accounts), MANY_CHUNK):
+                chunk = list(accounts[i : i + MANY_CHUNK])
+                cursor.execute(
+                    f"SELECT count(*) FROM accounts WHERE kind = 'personal' AND custodian = {mark} "
+                    f"AND id IN ({', '.join([mark] * len(chunk))})",
+                    [custodian, *chunk],
+                )
+                row = cursor.fetchone()
+                assert row is not None, "a count is one row"
+                count += int(row[0])
+        finally:
+            cursor.close()
+        return count
+
     def _load_held(self, keys: Sequence[tuple[str, str]]) -> dict[Any, Any]:
         """Held ranges of many (account, batch) pairs: an OR of index lookups per chunk."""
         keys = list(dict.fromkeys(keys))  # a row must be collected once

@@ -3,6 +3,10 @@ flushed first, and custody totals kept in step with every change of held ranges.
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from ledger.records import Account, Custody
 from ledger.state import ROWS, MemoryBackend, State, Table
 
@@ -51,6 +55,71 @@ class TestBulkUndo:
         state.put(Table.HELD, ("p1", "B1"), ((0, 4),))
         held = [c for c in state.changes() if c.table is Table.HELD and c.key is not ROWS]
         assert [(c.before, c.after) for c in held] == [(((0, 10),), ((0, 4),))]
+
+
+class Stored(MemoryBackend):
+    """A backend holding given records, as the database does once a group is written."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[Table, Any], Any] = {}
+
+    def load(self, table: Table, key: Any) -> Any:
+        return self.records.get((table, key))
+
+    def load_many(self, table: Table, keys: Any) -> dict[Any, Any]:
+        found = {key: self.records.get((table, key)) for key in keys}
+        return {key: value for key, value in found.items() if value is not None}
+
+
+class TestPreloadedLayers:
+    def test_preloaded_records_leave_memory_when_the_next_group_commits(self) -> None:
+        backend = Stored()
+        state = State(backend, forget_appended=True)
+        state.preload(Table.EVIDENCE, [(b"d1", 7)])
+        state.commit()  # the group is being written: its records are still read from memory
+        assert state.get(Table.EVIDENCE, b"d1") == 7
+        assert state.get_many(Table.EVIDENCE, [b"d1", b"d2"]) == {b"d1": 7, b"d2": None}
+        state.commit()  # the next group: the first is durable, its records are read from storage
+        assert state.get_many(Table.EVIDENCE, [b"d1"]) == {b"d1": None}
+        backend.records[(Table.EVIDENCE, b"d1")] = 7
+        assert state.get(Table.EVIDENCE, b"d1") == 7
+
+    def test_without_forgetting_they_join_the_cache_under_later_writes(self) -> None:
+        state = state_with_account()
+        state.credit_new_batch("B1", [("p1", 0, 10)], "platform")
+        state.put(Table.HELD, ("p1", "B1"), ((0, 4),))
+        state.preload(Table.EVIDENCE, [(b"d1", 7)])
+        state.commit()
+        assert state.held("p1", "B1") == ((0, 4),)
+        assert state.get(Table.EVIDENCE, b"d1") == 7
+        assert state.custody("platform") == Custody("platform", 1, 4)
+
+    def test_a_key_that_holds_a_record_is_refused(self) -> None:
+        state = State(MemoryBackend())
+        state.put(Table.EVIDENCE, b"d1", 3)
+        with pytest.raises(ValueError, match="holds a record"):
+            state.preload(Table.EVIDENCE, [(b"d1", 7)])
+
+
+class TestAccountsInCustody:
+    def test_accounts_in_memory_and_in_storage_are_both_checked(self) -> None:
+        class Counting(MemoryBackend):
+            def __init__(self) -> None:
+                self.asked: list[str] = []
+
+            def count_in_custody(self, accounts: Any, custodian: str) -> int:
+                self.asked = list(accounts)
+                return sum(1 for a in accounts if a.startswith("stored-"))
+
+        backend = Counting()
+        state = State(backend)
+        state.put(Table.ACCOUNT, "p1", PERSONAL)
+        state.put(Table.ACCOUNT, "x1", Account("x1", None, "other", "personal", 1))
+        assert state.accounts_in_custody(["p1", "stored-1", "p1"], "platform")
+        assert backend.asked == ["stored-1"]  # what memory holds is not asked for again
+        assert not state.accounts_in_custody(["p1", "stored-1", "ghost"], "platform")
+        assert not state.accounts_in_custody(["p1", "x1"], "platform")
+        assert not state.accounts_in_custody(["unknown"], "platform")
 
 
 class TestCustody:

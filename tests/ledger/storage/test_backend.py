@@ -8,8 +8,15 @@ from sqlalchemy import select
 
 from ledger.state import Table
 from ledger.storage import schema
-from ledger.storage.backend import HELD_CHUNK, VALUES_ROWS, DatabaseBackend, execute_many
+from ledger.storage.backend import (
+    HELD_CHUNK,
+    MANY_CHUNK,
+    VALUES_ROWS,
+    DatabaseBackend,
+    execute_many,
+)
 from tests.builders import World, lots
+from tests.ledger.personal.scene import PLATFORM, open_accounts
 
 
 class TestLoadMany:
@@ -50,6 +57,22 @@ class TestLoadMany:
         assert set(many) == {(a, b) for a in ("alice", "bob") for b in (first, second)}
         assert len(many[("bob", first)]) == 2
         assert sum(end - start for start, end in many[("bob", first)]) == 147
+
+
+class TestCountInCustody:
+    def test_only_personal_accounts_of_the_custodian_count(self, world: World) -> None:
+        people = [f"p{i:05d}" for i in range(MANY_CHUNK + 3)]  # more than one query's worth
+        open_accounts(world, people)
+        world.add_participant("other", ["platform"], kind="platform")
+        world.open_account("q1", "other")
+        world.issue(1_000, to="alice")  # alice's own (participant) account
+        with world.ledger.engine.connect() as conn:
+            backend = DatabaseBackend(conn)
+            assert backend.count_in_custody(people, PLATFORM) == len(people)
+            mixed = [*people[:10], "q1", "ghost", "alice"]
+            assert backend.count_in_custody(mixed, PLATFORM) == 10
+            assert backend.count_in_custody(mixed, "other") == 1
+            assert backend.count_in_custody(["alice"], "alice") == 0
 
 
 class TestManyRows:
