@@ -145,15 +145,16 @@ def _message(raw: bytes, sigs: list[Any]) -> bytes:
 
 
 def _parse_signature(value: Any) -> Signature:
-    if not isinstance(value, dict) or set(value) != _SIG_KEYS:
+    if not isinstance(value, dict) or value.keys() != _SIG_KEYS:
         raise InvalidInput(f"a signature has exactly the fields {sorted(_SIG_KEYS)}")
-    if not all(isinstance(value[k], str) for k in _SIG_KEYS):
+    signer, key, encoded = value["signer"], value["key"], value["sig"]
+    if not (type(signer) is str and type(key) is str and type(encoded) is str):
         raise InvalidInput("signature fields are strings")
     try:
-        sig = base64.b64decode(value["sig"], validate=True)
-    except binascii.Error as exc:
+        sig = binascii.a2b_base64(encoded, strict_mode=True)
+    except (binascii.Error, ValueError) as exc:
         raise InvalidInput("signature is not base64") from exc
-    return Signature(value["signer"], value["key"], sig)
+    return Signature(signer, key, sig)
 
 
 def record_bytes(entry_raw: bytes, index: int, prev_hash: bytes, time_ms: int) -> bytes:

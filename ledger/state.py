@@ -339,7 +339,7 @@ class State:
             cache = self._cache[table]
             for key, old in before.items():
                 new = cache[key]
-                if new != old:
+                if new is not old and new != old:
                     yield Change(table, key, old, new)
 
     def commit(self) -> None:

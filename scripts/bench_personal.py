@@ -200,16 +200,26 @@ class Scene:
 
 
 def ingest(
-    scene: Scene, accounts: int, records: int, per_entry: int, seed: int, *, pipelined: bool = True
+    scene: Scene,
+    accounts: int,
+    records: int,
+    per_entry: int,
+    seed: int,
+    *,
+    group: int = 8,
+    pipelined: bool = True,
 ) -> tuple[float, float, int, list[tuple[str, str]]]:
     """Records per second (wall, main-process CPU), the grams recorded, and (account, batch)
-    pairs holding credits, for the transfers that follow."""
+    pairs holding credits, for the transfers that follow. Entries are submitted ``group`` to
+    a group commit; each progress line gives the rate so far and over the records since the
+    line before (the sustained rate as the tables grow)."""
     rng = random.Random(seed)
     now = int(time.time() * 1000) - 60_000
     recorded = 0
     holders: list[tuple[str, str]] = []
     wall = cpu = 0.0
     made = 0
+    window = (0, 0.0)  # records and seconds at the last progress line
     while made < records:
         raws: list[bytes] = []
         credited: list[list[str]] = []
@@ -225,15 +235,17 @@ def ingest(
             raws.append(scene.reductions(rows))
             credited.append([r[0] for r in rows[:100]])
         started, cpu_started = time.perf_counter(), time.process_time()
-        outcomes = accept(scene.ledger, raws, group=4, pipelined=pipelined)
+        outcomes = accept(scene.ledger, raws, group=group, pipelined=pipelined)
         wall += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
         for outcome, credited_accounts in zip(outcomes, credited, strict=True):
             assert outcome.event is not None
             holders += [(a, str(outcome.event.data["batch"])) for a in credited_accounts]
+        recent = (made - window[0]) / (wall - window[1])
+        window = (made, wall)
         print(
-            f"  {made:>10,} records, {made / wall:>9,.0f}/s wall, {made / cpu:>9,.0f}/s "
-            f"main-process CPU, peak RSS {peak_rss_mb():,.0f} MB",
+            f"  {made:>10,} records, {made / wall:>9,.0f}/s wall (last {recent:>9,.0f}/s), "
+            f"{made / cpu:>9,.0f}/s main-process CPU, peak RSS {peak_rss_mb():,.0f} MB",
             flush=True,
         )
     return made / wall, made / cpu, recorded, holders
@@ -293,6 +305,13 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--rows-per-entry", type=int, default=5000)
+    parser.add_argument(
+        "--group",
+        type=int,
+        default=8,
+        help="bulk entries per group commit (default 8; the sequencer's writer takes every "
+        "waiting submission, up to max_group entries, into one group)",
+    )
     parser.add_argument("--transfers", type=int, default=5000)
     parser.add_argument("--proofs", type=int, default=500)
     parser.add_argument("--keep", action="store_true", help="keep the ledger directory")
@@ -328,7 +347,13 @@ def main() -> None:
 
         print(f"bulk ingestion: {args.records:,} records, {args.rows_per_entry:,} per entry")
         per_s, per_cpu_s, recorded, holders = ingest(
-            scene, args.accounts, args.records, args.rows_per_entry, 1, pipelined=not args.serial
+            scene,
+            args.accounts,
+            args.records,
+            args.rows_per_entry,
+            1,
+            group=args.group,
+            pipelined=not args.serial,
         )
         transfers = ordinary(scene, holders, args.accounts, args.transfers)
         del holders
