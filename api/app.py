@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     lambda: Ledger.open(settings.db, signer, seal_every=settings.seal_every),
                     seal_ms=settings.seal_ms,
                     max_group=settings.max_group,
+                    max_group_bytes=settings.max_group_bytes,
                     on_group=partial(_after_group, metrics, witnessing),
                 )
                 await run_in_threadpool(writer.start)

@@ -13,6 +13,7 @@ from ledger.cosignature import CosignatureVerifier
 from ledger.errors import InvalidInput
 from ledger.note import NoteSigner
 from ledger.storage.engine import DEFAULT_URL
+from node.writer import MAX_GROUP_BYTES
 
 MIB = 1 << 20
 
@@ -56,6 +57,8 @@ class Settings:
     """Seal a partial batch this many milliseconds after its first entry; 0: by count only."""
     max_group: int = 5000
     """Entries the writer gathers into one group commit (one request is never split)."""
+    max_group_bytes: int = MAX_GROUP_BYTES
+    """Bytes of entries the writer gathers into one group commit (one request is never split)."""
     max_bulk_entries: int = 10_000
     """Lines of one bulk request."""
     max_entry_bytes: int = MIB
@@ -74,7 +77,13 @@ class Settings:
         """Raise InvalidInput unless the settings make sense together."""
         if self.log_signer is not None and self.writer_url is not None:
             raise InvalidInput("a process holds the writer or forwards to one, not both")
-        for name in ("seal_every", "max_group", "max_bulk_entries", "max_entry_bytes"):
+        for name in (
+            "seal_every",
+            "max_group",
+            "max_group_bytes",
+            "max_bulk_entries",
+            "max_entry_bytes",
+        ):
             if getattr(self, name) < 1:
                 raise InvalidInput(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.seal_ms < 0:

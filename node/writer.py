@@ -2,7 +2,8 @@
 
 HTTP handlers hand a ``Submission`` (one entry, or a bulk request's entries) to ``submit`` and
 await its ``Reply``. The writer thread takes whatever submissions are waiting, up to about
-``max_group`` entries, and applies them as ONE group: one transaction, one fsync, for every
+``max_group`` entries or ``max_group_bytes`` of entries, and applies them as ONE group: one
+transaction, one fsync, for every
 request of the group (group commit). Each submission's reply is rendered and, when it carries
 an idempotency key and appended anything, stored in that same transaction; replies are released
 only after the commit, so an acknowledged entry is durable.
@@ -44,6 +45,10 @@ log = logging.getLogger(__name__)
 
 MAX_WAITING = 20_000
 """Submissions waiting for the writer before new ones are refused (``writer_busy``)."""
+MAX_GROUP_BYTES = 16 * 2**20
+"""Bytes of entries gathered into one group by default: a few bulk entries of thousands of
+records each (every record is held in memory until the group commits), or thousands of
+ordinary entries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,11 @@ class Submission:
     render: Callable[[Sequence[Outcome]], Reply]
     key: str | None = None
     fingerprint: bytes = b""
+
+    @property
+    def size(self) -> int:
+        """Bytes of its entries."""
+        return sum(map(len, self.raws))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +123,13 @@ class GroupWriter:
         *,
         seal_ms: int = 1000,
         max_group: int = 5000,
+        max_group_bytes: int = MAX_GROUP_BYTES,
         on_group: Callable[[GroupReport], None] | None = None,
     ) -> None:
         self._open = open_ledger
         self._seal_ms = seal_ms
         self._max_group = max_group
+        self._max_group_bytes = max_group_bytes
         self._on_group = on_group
         self._queue: queue.Queue[_Waiting | object] = queue.Queue(MAX_WAITING)
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
@@ -236,9 +248,10 @@ class GroupWriter:
                 self._finish(ledger, flight)
 
     def _gather(self, first: _Waiting) -> tuple[list[_Waiting], bool]:
-        """``first`` and the submissions waiting behind it, up to about ``max_group`` entries."""
-        group, count = [first], len(first.submission.raws)
-        while count < self._max_group:
+        """``first`` and the submissions waiting behind it, up to about ``max_group`` entries
+        or ``max_group_bytes`` of them (a request is never split: the last one may go over)."""
+        group, count, size = [first], len(first.submission.raws), first.submission.size
+        while count < self._max_group and size < self._max_group_bytes:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
@@ -248,6 +261,7 @@ class GroupWriter:
             assert isinstance(item, _Waiting)
             group.append(item)
             count += len(item.submission.raws)
+            size += item.submission.size
         return group, False
 
     def _begin(

@@ -70,6 +70,24 @@ class TestGroupCommit:
         assert len(reply.body.split(b",")) == 25
         assert [r.entries for r in reports if r.entries] == [25]
 
+    def test_a_group_gathers_about_max_group_bytes(self, world: World) -> None:
+        reports: list[GroupReport] = []
+        raws = accounts(world, 60)
+        bound = 2 * min(map(len, raws))  # any two entries reach it, no single one
+        writer = start(world, reports, seal_ms=0, max_group_bytes=bound)
+
+        async def submit_all() -> list[Reply]:
+            return await asyncio.gather(*(writer.submit(Submission([r], render)) for r in raws))
+
+        try:
+            replies = asyncio.run(submit_all())
+        finally:
+            writer.stop()
+        assert len({int(r.body) for r in replies}) == 60
+        groups = [r.entries for r in reports if r.entries]
+        assert sum(groups) == 60
+        assert max(groups) == 2  # the bound is reached with the second entry
+
 
 class TestSealing:
     def test_a_partial_batch_is_sealed_after_seal_ms(self, world: World) -> None:
