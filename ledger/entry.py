@@ -154,6 +154,10 @@ def _parse_signature(value: Any) -> Signature:
         sig = binascii.a2b_base64(encoded, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput("signature is not base64") from exc
+    # One text per signature: padding past the last byte, or bits set in the padding, would
+    # give the same signature another entry hash.
+    if binascii.b2a_base64(sig, newline=False) != encoded.encode():
+        raise InvalidInput("signature is not in canonical base64 (padded, no stray bits)")
     return Signature(signer, key, sig)
 
 

@@ -70,6 +70,38 @@ class TestSignedMessage:
             parse_entry(mangle(signed(TRICKY_BODY, 2)))
 
 
+class TestSignatureText:
+    """A signature has one base64 text: another one for the same 64 bytes would make another
+    entry (another hash) out of the same signed payload."""
+
+    @staticmethod
+    def with_sig(raw: bytes, text: str) -> bytes:
+        value = canonical.decode(raw)
+        value["sigs"][0]["sig"] = text
+        return canonical.encode(value)
+
+    def test_the_canonical_text_is_accepted(self) -> None:
+        raw = signed({"a": 1}, 1)
+        text = canonical.decode(raw)["sigs"][0]["sig"]
+        assert parse_entry(self.with_sig(raw, text)).raw == raw
+
+    @pytest.mark.parametrize(
+        "recode",
+        [
+            lambda t: t + "====",  # padding past the end
+            lambda t: t[:-3] + chr(ord(t[-3]) + 1) + "==",  # bits set inside the padding
+            lambda t: t[:-2],  # padding left out
+            lambda t: t[:10] + "\n" + t[10:],  # a line break
+        ],
+        ids=["extra-padding", "stray-bits", "unpadded", "line-break"],
+    )
+    def test_other_texts_of_a_signature_are_refused(self, recode: Any) -> None:
+        raw = signed({"a": 1}, 1)
+        text = canonical.decode(raw)["sigs"][0]["sig"]
+        with pytest.raises(InvalidInput, match="base64"):
+            parse_entry(self.with_sig(raw, recode(text)))
+
+
 class TestRecords:
     def test_the_entry_is_cut_out_of_the_record(self) -> None:
         entry_raw = signed(TRICKY_BODY, 2)
