@@ -3,10 +3,9 @@
 HTTP handlers hand a ``Submission`` (one entry, or a bulk request's entries) to ``submit`` and
 await its ``Reply``. The writer thread takes whatever submissions are waiting, up to about
 ``max_group`` entries or ``max_group_bytes`` of entries, and applies them as ONE group: one
-transaction, one fsync, for every
-request of the group (group commit). Each submission's reply is rendered and, when it carries
-an idempotency key and appended anything, stored in that same transaction; replies are released
-only after the commit, so an acknowledged entry is durable.
+transaction, one fsync, for every request of the group (group commit). Each submission's reply
+is rendered and, when it carries an idempotency key and appended anything, stored in that same
+transaction; replies are released only after the commit, so an acknowledged entry is durable.
 
 Groups are pipelined (``Ledger.begin``): while one group's transaction is written and committed,
 the thread applies the next group, if requests are waiting; the first group's replies go out as
