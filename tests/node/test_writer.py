@@ -40,19 +40,23 @@ def accounts(world: World, count: int, platform: str = "platform") -> list[bytes
     return [world.sign(platform, "open_account", {"id": f"acc-{n}"}) for n in range(count)]
 
 
+def submit_each(writer: GroupWriter, raws: Sequence[bytes]) -> list[Reply]:
+    """Submit every entry as a request of its own, all at once; the replies, then stop."""
+
+    async def submit_all() -> list[Reply]:
+        return await asyncio.gather(*(writer.submit(Submission([r], render)) for r in raws))
+
+    try:
+        return asyncio.run(submit_all())
+    finally:
+        writer.stop()
+
+
 class TestGroupCommit:
     def test_concurrent_submissions_share_group_commits(self, world: World) -> None:
         reports: list[GroupReport] = []
         writer = start(world, reports, seal_ms=0)
-        raws = accounts(world, 200)
-
-        async def submit_all() -> list[Reply]:
-            return await asyncio.gather(*(writer.submit(Submission([r], render)) for r in raws))
-
-        try:
-            replies = asyncio.run(submit_all())
-        finally:
-            writer.stop()
+        replies = submit_each(writer, accounts(world, 200))
         indexes = [int(r.body) for r in replies]
         assert sorted(indexes) == indexes  # applied in the order they were queued
         assert len(set(indexes)) == 200
@@ -75,14 +79,7 @@ class TestGroupCommit:
         raws = accounts(world, 60)
         bound = 2 * min(map(len, raws))  # any two entries reach it, no single one
         writer = start(world, reports, seal_ms=0, max_group_bytes=bound)
-
-        async def submit_all() -> list[Reply]:
-            return await asyncio.gather(*(writer.submit(Submission([r], render)) for r in raws))
-
-        try:
-            replies = asyncio.run(submit_all())
-        finally:
-            writer.stop()
+        replies = submit_each(writer, raws)
         assert len({int(r.body) for r in replies}) == 60
         groups = [r.entries for r in reports if r.entries]
         assert sum(groups) == 60
