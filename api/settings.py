@@ -13,7 +13,7 @@ from ledger.cosignature import CosignatureVerifier
 from ledger.errors import InvalidInput
 from ledger.note import NoteSigner
 from ledger.storage.engine import DEFAULT_URL
-from node.writer import MAX_GROUP_BYTES
+from node.writer import MAX_GROUP, MAX_GROUP_BYTES
 
 MIB = 1 << 20
 
@@ -55,7 +55,7 @@ class Settings:
     """Seal a checkpoint once this many entries are unsealed."""
     seal_ms: int = 1000
     """Seal a partial batch this many milliseconds after its first entry; 0: by count only."""
-    max_group: int = 5000
+    max_group: int = MAX_GROUP
     """Entries the writer gathers into one group commit (one request is never split)."""
     max_group_bytes: int = MAX_GROUP_BYTES
     """Bytes of entries the writer gathers into one group commit (one request is never split)."""

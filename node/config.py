@@ -5,6 +5,8 @@ variables (how worker processes receive it), turned into the API's ``Settings``.
 - ``CARBONLEDGER_LOG_KEY`` (``--log-key``): the log's checkpoint key file (the writer holds it);
 - ``CARBONLEDGER_HOST``, ``CARBONLEDGER_PORT`` (``--host``, ``--port``): where to listen;
 - ``CARBONLEDGER_SEAL_EVERY``, ``CARBONLEDGER_SEAL_MS`` (``--seal-every``, ``--seal-ms``);
+- ``CARBONLEDGER_MAX_GROUP``, ``CARBONLEDGER_MAX_GROUP_BYTES`` (``--max-group``,
+  ``--max-group-bytes``): how much the writer gathers into one group commit;
 - ``CARBONLEDGER_WORKERS`` (``--workers``): API worker processes;
 - ``CARBONLEDGER_WITNESSES`` (``--witness``): trusted witnesses, ``"<vkey> [<url>]"``, comma
   separated;
@@ -22,6 +24,7 @@ from api.settings import Settings, WitnessConfig
 from ledger.cli.keyfile import load_log_key
 from ledger.errors import InvalidInput
 from ledger.storage.engine import DEFAULT_URL
+from node.writer import MAX_GROUP, MAX_GROUP_BYTES
 
 ENV_PREFIX = "CARBONLEDGER_"
 DEFAULT_HOST = "127.0.0.1"
@@ -38,6 +41,8 @@ class ServeConfig:
     port: int = DEFAULT_PORT
     seal_every: int = 1000
     seal_ms: int = 1000
+    max_group: int = MAX_GROUP
+    max_group_bytes: int = MAX_GROUP_BYTES
     workers: int = 1
     witnesses: tuple[WitnessConfig, ...] = field(default=())
     writer_url: str | None = None
@@ -61,6 +66,8 @@ class ServeConfig:
             writer_url=None if writer else (writer_url or self.writer_url),
             seal_every=self.seal_every,
             seal_ms=self.seal_ms,
+            max_group=self.max_group,
+            max_group_bytes=self.max_group_bytes,
             witnesses=self.witnesses,
         )
 

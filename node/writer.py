@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 MAX_WAITING = 20_000
 """Submissions waiting for the writer before new ones are refused (``writer_busy``)."""
+MAX_GROUP = 5000
+"""Entries gathered into one group by default."""
 MAX_GROUP_BYTES = 16 * 2**20
 """Bytes of entries gathered into one group by default: a few bulk entries of thousands of
 records each (every record is held in memory until the group commits), or thousands of
@@ -121,7 +123,7 @@ class GroupWriter:
         open_ledger: Callable[[], Ledger],
         *,
         seal_ms: int = 1000,
-        max_group: int = 5000,
+        max_group: int = MAX_GROUP,
         max_group_bytes: int = MAX_GROUP_BYTES,
         on_group: Callable[[GroupReport], None] | None = None,
     ) -> None:

@@ -15,6 +15,7 @@ from ledger.cli.keyfile import load_log_key
 from ledger.cli.output import DbOption, command, open_engine
 from ledger.errors import InvalidInput, RuleViolation
 from node.config import DEFAULT_HOST, DEFAULT_PORT, ServeConfig, parse_witnesses
+from node.writer import MAX_GROUP, MAX_GROUP_BYTES
 
 
 def _env(name: str) -> str:
@@ -50,6 +51,24 @@ def serve(
             help="Seal a partial batch this many ms after its first entry (0: by count only).",
         ),
     ] = 1000,
+    max_group: Annotated[
+        int,
+        typer.Option(
+            envvar=_env("MAX_GROUP"),
+            min=1,
+            help="Entries the writer gathers into one group commit (a request is never "
+            "split: the last one may go over).",
+        ),
+    ] = MAX_GROUP,
+    max_group_bytes: Annotated[
+        int,
+        typer.Option(
+            envvar=_env("MAX_GROUP_BYTES"),
+            min=1,
+            help="Bytes of entries the writer gathers into one group commit (a request is "
+            "never split: the last one may go over).",
+        ),
+    ] = MAX_GROUP_BYTES,
     workers: Annotated[
         int,
         typer.Option(
@@ -92,6 +111,8 @@ def serve(
         port=port,
         seal_every=seal_every,
         seal_ms=seal_ms,
+        max_group=max_group,
+        max_group_bytes=max_group_bytes,
         workers=workers,
         witnesses=witnesses,
         writer_url=writer_url,

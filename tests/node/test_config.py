@@ -31,6 +31,10 @@ class TestServeConfig:
         assert settings.log_signer is None
         assert settings.witnesses == config.witnesses
 
+    def test_the_writer_gathers_as_configured(self) -> None:
+        settings = ServeConfig(max_group=64, max_group_bytes=1 << 20).settings(writer=True)
+        assert (settings.max_group, settings.max_group_bytes) == (64, 1 << 20)
+
     def test_only_the_writer_gets_the_log_key(self, tmp_path: Path) -> None:
         key = tmp_path / "log.key"
         signer = NoteSigner.generate("log.example")
@@ -46,9 +50,18 @@ class TestServeConfig:
             ServeConfig(workers=0),
             ServeConfig(port=70000),
             ServeConfig(seal_ms=-1),
+            ServeConfig(max_group=0),
+            ServeConfig(max_group_bytes=0),
             ServeConfig(log_key=Path("k"), writer_url="http://127.0.0.1:1"),
         ],
-        ids=["no-workers", "bad-port", "negative-seal-ms", "writer-and-forwarder"],
+        ids=[
+            "no-workers",
+            "bad-port",
+            "negative-seal-ms",
+            "empty-group",
+            "empty-group-bytes",
+            "writer-and-forwarder",
+        ],
     )
     def test_impossible_configurations_are_refused(self, config: ServeConfig) -> None:
         with pytest.raises(InvalidInput):
