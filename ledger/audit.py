@@ -30,7 +30,7 @@ from ledger.note import NoteVerifier
 from ledger.personal.invariants import custody_problems
 from ledger.replay import Node, ReplayReport, StoredRecord, replay, tamper
 from ledger.state import MemoryBackend, State
-from ledger.storage import schema
+from ledger.storage import lookups, schema
 from ledger.storage.backend import write_changes
 from ledger.storage.engine import make_engine
 from ledger.storage.migrate import upgrade
@@ -39,7 +39,7 @@ LOG_TABLES = frozenset({"entries", "merkle_nodes", "checkpoints", "ledger_meta"}
 STATE_TABLES = [
     t
     for t in schema.metadata.sorted_tables
-    if t.name not in LOG_TABLES and t.name not in schema.NOT_REPLAYED
+    if t.name not in LOG_TABLES | schema.LOOKUP_TABLES and t.name not in schema.NOT_REPLAYED
 ]
 
 
@@ -267,6 +267,9 @@ def verify_ledger(
                     f"{stored_nodes} Merkle nodes are stored, the records make {generated[0]}",
                     index=None,
                 )
+            wrong = lookups.mismatch(conn)
+            if wrong is not None:
+                raise TamperDetected(f"lookup table {wrong}", index=None)
             same = _identical_tables(out, engine)
             for table in STATE_TABLES:
                 if table.name not in same:

@@ -13,10 +13,11 @@ import gc
 import hashlib
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlalchemy import Connection, Engine, insert, select
 
@@ -33,7 +34,7 @@ from ledger.ops import Event
 from ledger.replay import tamper
 from ledger.sigcheck import SignatureChecker
 from ledger.state import Change, State
-from ledger.storage import schema
+from ledger.storage import lookups, schema
 from ledger.storage.backend import DatabaseBackend, execute_many, write_changes
 from ledger.storage.engine import make_engine
 from ledger.storage.rows import entry_row
@@ -227,6 +228,7 @@ class Ledger:
         c = schema.checkpoints
         sealed = conn.execute(select(c.c.size).order_by(c.c.size.desc()).limit(1)).scalar()
         self._sealed: int = sealed or 0
+        self._lookups_to = lookups.marked(conn)  # read and moved by the writer only
         conn.commit()
 
     @property
@@ -438,10 +440,7 @@ class Ledger:
         writer thread); roll back if anything fails."""
         conn = self._conn
         try:
-            write_changes(conn, changes)
-            if group.entries:
-                execute_many(conn, "insert", schema.entries, group.entries)
-                execute_many(conn, "insert", schema.merkle_nodes, group.nodes)
+            marked = self._write_rows(conn, changes, group)
             if checkpoint is not None:
                 conn.execute(insert(schema.checkpoints), checkpoint)
             if before_commit is not None:
@@ -450,6 +449,21 @@ class Ledger:
         except BaseException:
             conn.rollback()
             raise
+        self._lookups_to = marked
+
+    def _write_rows(self, conn: Connection, changes: Iterable[Change], group: _Group) -> int:
+        """Write a group's state changes, records and nodes, and the lookup tables' next run
+        once a run's worth of entries is past their mark; return the mark as committed."""
+        write_changes(conn, changes)
+        if not group.entries:
+            return self._lookups_to
+        execute_many(conn, "insert", schema.entries, group.entries)
+        execute_many(conn, "insert", schema.merkle_nodes, group.nodes)
+        end = cast(int, group.entries[-1]["idx"]) + 1
+        if end - self._lookups_to < lookups.RUN:
+            return self._lookups_to
+        lookups.catch_up(conn, self._lookups_to, end)
+        return end
 
     def seal(self) -> bytes | None:
         """Seal a checkpoint now if entries are unsealed; return its signed note."""
@@ -491,7 +505,7 @@ class Ledger:
             e = schema.entries
             found = self._conn.execute(
                 select(e.c.idx, e.c.entry_hash).where(
-                    e.c.signer == entry.signer, e.c.seq == entry.seq
+                    e.c.idx.in_(lookups.signer_entry_ids(entry.signer, entry.seq))
                 )
             ).first()
             if found is not None and bytes(found.entry_hash) == entry_hash:
@@ -529,10 +543,7 @@ class Ledger:
             if check_root is not None:
                 check_root(self.size, root)
             conn = self._conn
-            write_changes(conn, self.state.changes())
-            if group.entries:
-                execute_many(conn, "insert", schema.entries, group.entries)
-                execute_many(conn, "insert", schema.merkle_nodes, group.nodes)
+            marked = self._write_rows(conn, self.state.changes(), group)
             if checkpoint is not None:
                 self._store_checkpoint(conn, checkpoint, root)
             conn.commit()
@@ -542,6 +553,7 @@ class Ledger:
             self.state.discard()
             self._restore(head, sealed)
             raise
+        self._lookups_to = marked
         self._reader.rollback()  # the next read takes a snapshot with these records in it
         self.state.commit()
         self._pace_collector()

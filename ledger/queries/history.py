@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from ledger.queries.rows import DEFAULT_LIMIT, check_page, decode_lots
-from ledger.storage import schema
+from ledger.storage import lookups, schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,7 @@ class HistoryItem:
 def _history_query(aid: str) -> Select[Any]:
     """Every movement of ``aid``'s credits except issuance, as one union ordered by index."""
     t, r, c, p = schema.transfers, schema.retirements, schema.cancellations, schema.pledges
+    mine = t.c.idx.in_(lookups.account_transfer_ids(aid))
     no_text, no_int = cast(null(), String), cast(null(), BigInteger)
 
     def kind(name: str) -> ColumnElement[Any]:
@@ -62,7 +63,7 @@ def _history_query(aid: str) -> Select[Any]:
             t.c.lots,
             t.c.price_fen_per_tonne,
             t.c.venue,
-        ).where(t.c.from_account == aid),
+        ).where(mine, t.c.from_account == aid),
         select(
             t.c.idx,
             kind("transfer_in"),
@@ -72,7 +73,7 @@ def _history_query(aid: str) -> Select[Any]:
             t.c.lots,
             t.c.price_fen_per_tonne,
             t.c.venue,
-        ).where(t.c.to_account == aid),
+        ).where(mine, t.c.to_account == aid),
         select(
             t.c.corrected_by,
             kind("reversal_out"),
@@ -82,7 +83,7 @@ def _history_query(aid: str) -> Select[Any]:
             t.c.lots,
             no_int,
             no_text,
-        ).where(t.c.to_account == aid, t.c.corrected_by.is_not(None)),
+        ).where(mine, t.c.to_account == aid, t.c.corrected_by.is_not(None)),
         select(
             t.c.corrected_by,
             kind("reversal_in"),
@@ -92,7 +93,7 @@ def _history_query(aid: str) -> Select[Any]:
             t.c.lots,
             no_int,
             no_text,
-        ).where(t.c.from_account == aid, t.c.corrected_by.is_not(None)),
+        ).where(mine, t.c.from_account == aid, t.c.corrected_by.is_not(None)),
         select(
             r.c.idx, kind("retire"), r.c.quantity, no_text, r.c.id, r.c.lots, no_int, no_text
         ).where(r.c.account == aid),

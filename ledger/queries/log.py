@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.errors import NotFound
 from ledger.queries.rows import DEFAULT_LIMIT, page
-from ledger.storage import schema
+from ledger.storage import lookups, schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +107,9 @@ def entries(
     query = query.where(e.c.idx >= start)
     if op is not None:
         query = query.where(e.c.op == op)
-    if signer is None:
-        query = query.order_by(e.c.idx)
-    else:
-        # A signer's sequence numbers grow with the log index: the same order, read from the
-        # (signer, seq) index instead of sorting every entry of the signer.
-        query = query.where(e.c.signer == signer).order_by(e.c.seq)
+    if signer is not None:
+        query = query.where(e.c.idx.in_(lookups.signer_entry_ids(signer)))
+    query = query.order_by(e.c.idx)
     with engine.connect() as conn:
         rows = conn.execute(page(query, limit, offset)).all()
     return [

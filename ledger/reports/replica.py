@@ -26,7 +26,7 @@ from ledger.errors import InvalidInput, LedgerError, VerificationError
 from ledger.note import NoteVerifier
 from ledger.replay import Node, ReplayReport, StoredRecord, replay
 from ledger.state import State
-from ledger.storage import schema
+from ledger.storage import lookups, schema
 from ledger.storage.backend import DatabaseBackend, execute_many, write_changes
 from ledger.storage.engine import make_engine
 from ledger.storage.migrate import upgrade
@@ -128,6 +128,7 @@ def load_bundle(path: str | Path, url: str, *, log_vkey: str | None = None) -> R
                     "note": note,
                 }
                 conn.execute(insert(schema.checkpoints), row)
+            lookups.catch_up(conn, 0, report.entries)
             conn.commit()
         return report
     finally:

@@ -67,9 +67,19 @@ entries = Table(
     ),
     comment="The append-only log: one row per accepted entry, hash-chained.",
 )
-# A signer's entries in log order (its sequence numbers only grow), and the one place a
-# resubmitted entry is looked up: an entry is unique by signer and sequence number.
-Index("entries_signer_seq", entries.c.signer, entries.c.seq, unique=True)
+
+# Entries by signer and transfers by account are not indexes of their tables: each new row
+# would land on a random index page. They are tables filled behind the log in sorted runs
+# (ledger.storage.lookups); what they do not hold yet is the log's tail past the mark.
+signer_entries = Table(
+    "signer_entries",
+    metadata,
+    _id("signer", "participant that signed the entry", primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False, comment="its sequence number"),
+    Column("idx", BigInteger, nullable=False, comment="log index of the entry"),
+    comment="A signer's entries in sequence order, up to the indexed mark (ledger_meta).",
+    sqlite_with_rowid=False,
+)
 
 merkle_nodes = Table(
     "merkle_nodes",
@@ -339,8 +349,18 @@ transfers = Table(
     Column("corrected_by", BigInteger, comment="log index of a reversing correction"),
     comment="Transfers and trades, for trade announcements and account history.",
 )
-Index("transfers_from", transfers.c.from_account)
-Index("transfers_to", transfers.c.to_account)
+
+account_transfers = Table(
+    "account_transfers",
+    metadata,
+    _id("account", "sending or receiving account", primary_key=True),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False, comment="log index"),
+    comment="An account's transfers in log order, up to the indexed mark (ledger_meta).",
+    sqlite_with_rowid=False,
+)
+
+LOOKUP_TABLES = frozenset({signer_entries.name, account_transfers.name})
+"""Derived from the log's own tables (not from replayed state): verify checks them apart."""
 
 corrections = Table(
     "corrections",

@@ -21,11 +21,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from psycopg import sql
-from sqlalchemy import CheckConstraint, Engine, Index, MetaData, insert, inspect, select
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy import CheckConstraint, Engine, Index, MetaData, func, inspect, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from ledger import queries
 from ledger.audit import verify_ledger
-from ledger.storage import migrate, schema
+from ledger.storage import lookups, migrate, schema
 from ledger.storage.engine import make_engine
 from tests.builders import TONNE, World, lots
 
@@ -276,10 +277,48 @@ class TestLeanWriteIndexes:
         report = verify_ledger(world.url)
         assert report.entries == len(entries)
 
-    def test_an_entry_is_unique_by_signer_and_sequence_number(self, world: World) -> None:
-        with world.ledger.engine.connect() as conn:
-            row = dict(conn.execute(select(schema.entries).limit(1)).mappings().one())
-        row["idx"] = world.ledger.size + 10
-        row["entry_hash"] = bytes(32)
-        with pytest.raises(IntegrityError), world.ledger.engine.begin() as conn:
-            conn.execute(insert(schema.entries), row)
+
+class TestLookupTables:
+    """Revision 0008: a signer's entries and an account's transfers in tables filled behind
+    the log, in place of three indexes. Existing rows are copied and the mark set past them."""
+
+    INDEXES: ClassVar[set[str]] = {"entries_signer_seq", "transfers_from", "transfers_to"}
+
+    @staticmethod
+    def indexes(engine: Engine) -> set[str]:
+        with engine.connect() as conn:
+            found = inspect(conn)
+            names = [i["name"] for t in ("entries", "transfers") for i in found.get_indexes(t)]
+        return {name for name in names if name is not None}
+
+    def test_a_ledger_upgraded_from_0007_has_every_row_below_the_mark(self, world: World) -> None:
+        batch = world.issue(5 * TONNE)
+        for sender, receiver in [("owner", "alice"), ("alice", "bob")]:
+            body = {"from_account": sender, "to_account": receiver, "lots": lots(batch, TONNE)}
+            world.accept(sender, "transfer", body)
+        size = world.ledger.size
+        world.close()
+        engine = make_engine(world.url)
+        history = queries.history(engine, "alice")
+        with engine.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "0007")
+        assert self.indexes(engine) >= self.INDEXES
+        assert not {"signer_entries", "account_transfers"} & table_names(engine)
+
+        migrate.upgrade(engine)
+        assert differences(engine) == []
+        assert not self.INDEXES & self.indexes(engine)
+        with engine.connect() as conn:
+            assert lookups.marked(conn) == size
+            assert lookups.mismatch(conn) is None
+            signed = conn.execute(select(func.count()).select_from(schema.signer_entries))
+            assert signed.scalar() == size
+        assert queries.history(engine, "alice") == history
+        engine.dispose()
+        assert verify_ledger(world.url).entries == size
+
+    def test_an_empty_database_gets_no_mark(self, fresh_engine: Engine) -> None:
+        migrate.upgrade(fresh_engine)
+        with fresh_engine.connect() as conn:
+            assert conn.execute(select(schema.meta)).first() is None
+            assert lookups.marked(conn) == 0
