@@ -82,6 +82,7 @@ class DatabaseBackend:
             names = ", ".join(self._columns[table])
             self._many[table] = (f"SELECT {key_column}, {names} FROM {sql_table.name}", key_column)
         self._mark = mark
+        self._texts: dict[int, str] = {}  # statements by length: n placeholders, -n held pairs
         # Tables whose record takes the row's values as they are, in column order.
         self._positional = {
             table
@@ -133,9 +134,8 @@ class DatabaseBackend:
         out: dict[Any, Any] = {}
         try:
             for i in range(0, len(keys), MANY_CHUNK):
-                chunk = list(keys[i : i + MANY_CHUNK])
-                marks = ", ".join([self._mark] * len(chunk))
-                cursor.execute(f"{select} WHERE {key_column} IN ({marks})", chunk)
+                chunk = _padded(list(keys[i : i + MANY_CHUNK]), MANY_CHUNK)
+                cursor.execute(f"{select} WHERE {key_column} IN ({self._marks(len(chunk))})", chunk)
                 for row in cursor.fetchall():
                     out[row[0]] = self._value(table, row[1:])
         finally:
@@ -153,10 +153,10 @@ class DatabaseBackend:
         count = 0
         try:
             for i in range(0, len(accounts), MANY_CHUNK):
-                chunk = list(accounts[i : i + MANY_CHUNK])
+                chunk = _padded(list(accounts[i : i + MANY_CHUNK]), MANY_CHUNK)
                 cursor.execute(
                     f"SELECT count(*) FROM accounts WHERE kind = 'personal' AND custodian = {mark} "
-                    f"AND id IN ({', '.join([mark] * len(chunk))})",
+                    f"AND id IN ({self._marks(len(chunk))})",
                     [custodian, *chunk],
                 )
                 row = cursor.fetchone()
@@ -173,21 +173,34 @@ class DatabaseBackend:
         if not conn.in_transaction():
             conn.begin()
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        term = f"(account = {self._mark} AND batch = {self._mark})"
-        found: dict[Any, list[tuple[int, int]]] = defaultdict(list)
+        found: dict[Any, set[tuple[int, int]]] = defaultdict(set)  # a range once, however found
         try:
             for i in range(0, len(keys), HELD_CHUNK):
-                chunk = keys[i : i + HELD_CHUNK]
-                cursor.execute(
-                    "SELECT account, batch, serial_start, serial_end FROM holdings "
-                    f"WHERE status = 'held' AND ({' OR '.join([term] * len(chunk))})",
-                    [value for key in chunk for value in key],
-                )
+                chunk = _padded(keys[i : i + HELD_CHUNK], HELD_CHUNK)
+                cursor.execute(self._held_sql(len(chunk)), [v for key in chunk for v in key])
                 for account, batch, start, end in cursor.fetchall():
-                    found[(account, batch)].append((start, end))
+                    found[(account, batch)].add((start, end))
         finally:
             cursor.close()
         return {key: tuple(sorted(ranges)) for key, ranges in found.items()}
+
+    def _marks(self, n: int) -> str:
+        """``n`` placeholders, comma-separated."""
+        text = self._texts.get(n)
+        if text is None:
+            text = self._texts[n] = ", ".join([self._mark] * n)
+        return text
+
+    def _held_sql(self, n: int) -> str:
+        """The held ranges of ``n`` (account, batch) pairs."""
+        text = self._texts.get(-n)
+        if text is None:
+            term = f"(account = {self._mark} AND batch = {self._mark})"
+            text = self._texts[-n] = (
+                "SELECT account, batch, serial_start, serial_end FROM holdings "
+                f"WHERE status = 'held' AND ({' OR '.join([term] * n)})"
+            )
+        return text
 
     def _value(self, table: Table, values: Sequence[Any]) -> Any:
         if table in self._positional:
@@ -195,6 +208,14 @@ class DatabaseBackend:
         if table in MAPPINGS:
             return MAPPINGS[table].from_row(dict(zip(self._columns[table], values, strict=True)))
         return values[0]
+
+
+def _padded(keys: list[Any], limit: int) -> list[Any]:
+    """``keys`` with the last one repeated up to the next power of two (at most ``limit``): a
+    statement then has one of a few lengths, which the driver keeps prepared instead of
+    parsing every group's anew. A key twice matches the same rows once."""
+    size = min(1 << (len(keys) - 1).bit_length(), limit)
+    return keys + keys[-1:] * (size - len(keys))
 
 
 MANY_CHUNK = 5000

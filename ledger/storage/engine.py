@@ -16,7 +16,9 @@ DEFAULT_URL = "sqlite:///carbonledger.db"
 def make_engine(url: str, *, durable: bool = True) -> Engine:
     """An engine for ``url``. ``durable=False`` skips fsync (scratch replays only)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url)
+        # Statements the sequencer runs take a few dozen texts (lookups of each table padded to
+        # a few lengths): room for all of them in the driver's prepared-statement cache.
+        engine = create_engine(url, connect_args={"cached_statements": 512})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:

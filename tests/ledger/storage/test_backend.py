@@ -58,6 +58,17 @@ class TestLoadMany:
         assert len(many[("bob", first)]) == 2
         assert sum(end - start for start, end in many[("bob", first)]) == 147
 
+    def test_records_of_any_number_of_keys_equal_those_loaded_one_by_one(
+        self, world: World
+    ) -> None:
+        known = ["owner", "alice", "bob", "bank", "issuer", "verifier", "regulator"]
+        with world.ledger.engine.connect() as conn:
+            backend = DatabaseBackend(conn)
+            for n in (1, 2, 3, 5, 7):
+                keys = [*known[:n], "nobody"]  # statements are padded to 2, 4 and 8 keys
+                many = backend.load_many(Table.ACCOUNT, keys)
+                assert many == {key: backend.load(Table.ACCOUNT, key) for key in known[:n]}
+
 
 class TestCountInCustody:
     def test_only_personal_accounts_of_the_custodian_count(self, world: World) -> None:
