@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -718,3 +719,28 @@ class TestInterpreterLock:
             assert sys.getswitchinterval() == pytest.approx(ledger.log.SWITCH_INTERVAL_S)
         finally:
             sys.setswitchinterval(default)
+
+    def test_a_writer_collects_young_objects_rarely_and_freezes_its_state(
+        self, world: World
+    ) -> None:
+        default = (700, 10, 10)
+        gc.set_threshold(*default)
+        try:
+            read_only = Ledger.open(world.url)
+            read_only.close()
+            assert gc.get_threshold() == default
+            lg = world.reopen()
+            assert gc.get_threshold() == ledger.log.GC_THRESHOLDS
+            batch = world.issue(10)
+            frozen = gc.get_freeze_count()
+            world.accept(
+                "owner",
+                "transfer",
+                {"from_account": "owner", "to_account": "alice", "lots": lots(batch, 1)},
+            )
+            assert gc.get_freeze_count() > frozen  # what the group left is set aside
+            lg.close()
+            assert gc.get_freeze_count() == 0
+        finally:
+            gc.unfreeze()
+            gc.set_threshold(*default)

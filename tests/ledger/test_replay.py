@@ -164,11 +164,13 @@ class TestReadingAhead:
 
 class TestCollector:
     def test_replay_unfreezes_what_it_froze(self, traded: World) -> None:
+        gc.unfreeze()  # what the world's open ledger froze: replay freezes only from nothing
         run(traded, stored(traded.records()), chunk_size=2, lookahead=True)
         assert gc.get_freeze_count() == 0
 
     def test_replay_unfreezes_after_a_failure(self, traded: World) -> None:
         raws = swap_signature(traded.records(), 9)
+        gc.unfreeze()
         with pytest.raises(TamperDetected):
             run(traded, stored(raws), chunk_size=2, lookahead=True)
         assert gc.get_freeze_count() == 0
