@@ -318,6 +318,17 @@ def acknowledged(outcomes: list[Outcome]) -> int:
     return len(outcomes)
 
 
+def report(done: int, busy: float, window: tuple[int, float]) -> tuple[int, float]:
+    """Print the rate so far and since ``window`` (entries and seconds at the last report)."""
+    recent = (done - window[0]) / (busy - window[1])
+    print(
+        f"  {done:>9,} entries  ingest {done / busy:8,.0f} ops/s, last "
+        f"{done - window[0]:,} {recent:8,.0f} ops/s  rss {rss_mb():7.1f} MiB  "
+        f"peak rss {peak_rss_mb():7.1f} MiB"
+    )
+    return done, busy
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=100_000)
@@ -385,19 +396,14 @@ def main() -> None:
                 done += acknowledged(pending.wait())
             pending = begun
         if done >= milestone:
-            busy = time.perf_counter() - started
-            recent = (done - window[0]) / (busy - window[1])
-            print(
-                f"  {done:>9,} entries  ingest {done / busy:8,.0f} ops/s, last "
-                f"{done - window[0]:,} {recent:8,.0f} ops/s  rss {rss_mb():7.1f} MiB  "
-                f"peak rss {peak_rss_mb():7.1f} MiB"
-            )
-            window = (done, busy)
+            window = report(done, time.perf_counter() - started, window)
             milestone += REPORT_EVERY
     if pending is not None:
         done += acknowledged(pending.wait())
     ledger.seal()
     busy = time.perf_counter() - started
+    if done > window[0]:
+        report(done, busy, window)
     cpu = time.process_time() - cpu_started
     spool_path.unlink()
     print(
