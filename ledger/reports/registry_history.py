@@ -18,7 +18,7 @@ from typing import TypeVar
 import orjson
 from sqlalchemy import Connection, select
 
-from ledger.storage import schema
+from ledger.storage import lookups, schema
 
 T = TypeVar("T")
 HISTORY_OPS = ("set_program_role", "register_methodology", "set_methodology_status")
@@ -70,13 +70,13 @@ def load_history(conn: Connection) -> RegistryHistory:
     """Read every role grant, methodology status change and key from the copy."""
     history = RegistryHistory()
     e, k, p = schema.entries, schema.keys, schema.programs
-    # Only a program's administrator may make these entries, so they are read through the
-    # signer index. Should a tampered copy name another administrator, its real entries are
-    # missed and the batches are flagged: the error is on the side of too many flags.
-    administrators = select(p.c.administrator).distinct().scalar_subquery()
+    # Only a program's administrator may make these entries, so they are found by signer
+    # (ledger.storage.lookups). Should a tampered copy name another administrator, its real
+    # entries are missed and the batches are flagged: the error is on the side of too many flags.
+    administrators = select(p.c.administrator).distinct()
     rows = conn.execute(
         select(e.c.idx, e.c.record)
-        .where(e.c.signer.in_(administrators), e.c.op.in_(HISTORY_OPS))
+        .where(e.c.idx.in_(lookups.entry_ids_signed_by(administrators)), e.c.op.in_(HISTORY_OPS))
         .order_by(e.c.idx)
     )
     for index, record in rows:

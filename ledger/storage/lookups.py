@@ -26,6 +26,7 @@ from sqlalchemy import (
     CompoundSelect,
     Connection,
     ScalarSelect,
+    Select,
     cast,
     func,
     insert,
@@ -95,6 +96,16 @@ def signer_entry_ids(signer: str, seq: int | None = None) -> CompoundSelect[Any]
         indexed = indexed.where(s.c.seq == seq)
         tail = tail.where(e.c.seq == seq)
     return union_all(indexed, tail)
+
+
+def entry_ids_signed_by(signers: Select[Any]) -> CompoundSelect[Any]:
+    """The log indexes of the entries signed by any participant ``signers`` selects."""
+    s, e = schema.signer_entries, _entries
+    names = signers.scalar_subquery()
+    return union_all(
+        select(s.c.idx).where(s.c.signer.in_(names)),
+        select(e.c.idx).where(e.c.idx >= _mark(), e.c.signer.in_(names)),
+    )
 
 
 def account_transfer_ids(account: str) -> CompoundSelect[Any]:
