@@ -33,7 +33,7 @@ from ledger.note import NoteSigner, NoteVerifier
 from ledger.ops import Event
 from ledger.replay import tamper
 from ledger.sigcheck import SignatureChecker
-from ledger.state import Change, State
+from ledger.state import GC_THRESHOLDS, Change, State
 from ledger.storage import lookups, schema
 from ledger.storage.backend import DatabaseBackend, execute_many, write_changes
 from ledger.storage.engine import make_engine
@@ -43,14 +43,6 @@ from ledger.storage.walcheckpoint import WalCheckpointer
 GENESIS_PREV = bytes(32)
 GC_FREEZE_EVERY = 1
 """Groups between two ``gc.freeze()`` calls (see ``Ledger._pace_collector``)."""
-GC_THRESHOLDS = (100_000, 10, 100)
-"""The cyclic collector's thresholds in a process that writes a ledger (``gc.set_threshold``;
-Python's default is 700, 10, 10). Applying and writing an entry allocates hundreds of objects,
-nearly all freed by reference counting at once: with the default a young collection ran every
-few entries and found next to nothing, and the full collections that followed walked every
-object not yet frozen. With these thresholds and the state frozen after every group (instead
-of every tenth), 100,000 entries resumed on a 1M-entry ledger ran at 5,437 and 6,034 ops/s
-against 5,320 and 5,128 (scripts/bench_ingest.py --resume, alternating)."""
 GC_THAW_EVERY = 1000
 """Groups between two ``gc.unfreeze()`` calls."""
 SWITCH_INTERVAL_S = 0.0002

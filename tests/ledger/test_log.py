@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 
 import ledger.log
 import ledger.sigcheck
+import ledger.state
 from ledger import canonical
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import parse_record
@@ -730,7 +731,7 @@ class TestInterpreterLock:
             read_only.close()
             assert gc.get_threshold() == default
             lg = world.reopen()
-            assert gc.get_threshold() == ledger.log.GC_THRESHOLDS
+            assert gc.get_threshold() == ledger.state.GC_THRESHOLDS
             batch = world.issue(10)
             gc.unfreeze()  # objects frozen so far, some since freed by reference counting
             world.accept(
