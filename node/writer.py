@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 
 MAX_WAITING = 20_000
 """Submissions waiting for the writer before new ones are refused (``writer_busy``)."""
+MAX_WAITING_BYTES = 256 * 2**20
+"""Bytes of entries waiting for the writer before new submissions are refused
+(``writer_busy``): a few bulk requests of tens of megabytes, or the 20,000 submissions of
+``MAX_WAITING`` at up to 13 KB each. A request alone is let in however large it is."""
 MAX_GROUP = 5000
 """Entries gathered into one group by default."""
 MAX_GROUP_BYTES = 16 * 2**20
@@ -125,9 +129,15 @@ class GroupWriter:
         seal_ms: int = 1000,
         max_group: int = MAX_GROUP,
         max_group_bytes: int = MAX_GROUP_BYTES,
+        max_waiting_bytes: int = MAX_WAITING_BYTES,
         on_group: Callable[[GroupReport], None] | None = None,
     ) -> None:
         self._open = open_ledger
+        self._max_waiting_bytes = max_waiting_bytes
+        self._waiting_bytes = 0  # of the submissions in the queue
+        # Held to change _waiting_bytes, inside the gate by submitters; alone by the writer
+        # thread, which must not wait for the gate (stop() holds it while queueing _STOP).
+        self._bytes_lock = threading.Lock()
         self._seal_ms = seal_ms
         self._max_group = max_group
         self._max_group_bytes = max_group_bytes
@@ -168,10 +178,20 @@ class GroupWriter:
         with self._gate:
             if not self.alive:
                 raise RuleViolation("the writer is not running", code="writer_unavailable")
-            try:
-                self._queue.put_nowait(waiting)
-            except queue.Full as exc:
-                raise RuleViolation("too many submissions are waiting", code="writer_busy") from exc
+            size = submission.size
+            with self._bytes_lock:
+                waiting_bytes = self._waiting_bytes
+                if waiting_bytes and waiting_bytes + size > self._max_waiting_bytes:
+                    raise RuleViolation(
+                        f"{waiting_bytes} bytes of entries are waiting", code="writer_busy"
+                    )
+                try:
+                    self._queue.put_nowait(waiting)
+                except queue.Full as exc:
+                    raise RuleViolation(
+                        "too many submissions are waiting", code="writer_busy"
+                    ) from exc
+                self._waiting_bytes += size
         result = await waiting.future
         if isinstance(result, LedgerError):
             raise result
@@ -252,18 +272,22 @@ class GroupWriter:
         """``first`` and the submissions waiting behind it, up to about ``max_group`` entries
         or ``max_group_bytes`` of them (a request is never split: the last one may go over)."""
         group, count, size = [first], len(first.submission.raws), first.submission.size
+        stop = False
         while count < self._max_group and size < self._max_group_bytes:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
             if item is _STOP:
-                return group, True
+                stop = True
+                break
             assert isinstance(item, _Waiting)
             group.append(item)
             count += len(item.submission.raws)
             size += item.submission.size
-        return group, False
+        with self._bytes_lock:
+            self._waiting_bytes -= size
+        return group, stop
 
     def _begin(
         self, ledger: Ledger, group: list[_Waiting], previous: _Flight | None
@@ -384,6 +408,8 @@ class GroupWriter:
             if isinstance(item, _Waiting):
                 item.result = error
                 pending.append(item)
+        with self._bytes_lock:
+            self._waiting_bytes = 0  # the gate is held: nothing is queued meanwhile
         _release(pending)
 
 

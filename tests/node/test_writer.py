@@ -4,6 +4,7 @@ keys decided on the writer thread, and failures answered without losing the writ
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator, Sequence
 
 import pytest
@@ -207,6 +208,48 @@ class TestFailures:
         finally:
             writer.stop()
         assert world.row(schema.entries, idx=int(reply.body)) is not None
+
+    def test_submissions_past_max_waiting_bytes_are_refused_until_the_writer_catches_up(
+        self, world: World
+    ) -> None:
+        raws = accounts(world, 6)
+        size = max(map(len, raws))
+        busy, go_on = threading.Event(), threading.Event()
+
+        def hold(report: GroupReport) -> None:  # the writer thread waits here after a group
+            busy.set()
+            go_on.wait(10)
+
+        writer = GroupWriter(
+            lambda: Ledger.open(world.url, world.signer),
+            seal_ms=0,
+            max_waiting_bytes=3 * size,
+            on_group=hold,
+        )
+        writer.start()
+
+        async def scenario() -> list[Reply | BaseException]:
+            first = asyncio.ensure_future(writer.submit(Submission(raws[:1], render)))
+            while not busy.is_set():
+                await asyncio.sleep(0.01)
+            queued = [
+                asyncio.ensure_future(writer.submit(Submission([r], render))) for r in raws[1:5]
+            ]
+            await asyncio.sleep(0.1)  # each has been queued or refused by now
+            go_on.set()
+            done = await asyncio.gather(first, *queued, return_exceptions=True)
+            later = await writer.submit(Submission(raws[5:], render))  # room again
+            return [*done, later]
+
+        try:
+            results = asyncio.run(scenario())
+        finally:
+            go_on.set()
+            writer.stop()
+        codes = [r.code if isinstance(r, LedgerError) else "ok" for r in results]
+        assert codes == ["ok", "ok", "ok", "ok", "writer_busy", "ok"]
+        assert world.row(schema.accounts, id="acc-4") is None  # the refused one
+        assert world.row(schema.accounts, id="acc-5") is not None
 
     def test_a_stopped_writer_refuses_submissions(self, world: World) -> None:
         writer = start(world, [], seal_ms=0)
