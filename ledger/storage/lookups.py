@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     CompoundSelect,
     Connection,
     ScalarSelect,
@@ -59,26 +60,37 @@ def marked(conn: Connection) -> int:
     return int(conn.execute(select(_mark())).scalar_one())
 
 
+def _signed(entries_wanted: ColumnElement[bool]) -> Select[Any]:
+    """The ``signer_entries`` rows of the entries ``entries_wanted`` picks."""
+    e = _entries
+    return select(e.c.signer, e.c.seq, e.c.idx).where(entries_wanted)
+
+
+def _parties(transfers_wanted: ColumnElement[bool]) -> Select[Any]:
+    """The ``account_transfers`` rows of the transfers ``transfers_wanted`` picks: sender and
+    receiver, once each."""
+    t = _transfers
+    parties = union(
+        select(t.c.from_account.label("account"), t.c.idx).where(transfers_wanted),
+        select(t.c.to_account.label("account"), t.c.idx).where(transfers_wanted),
+    ).subquery()
+    return select(parties.c.account, parties.c.idx)
+
+
 def catch_up(conn: Connection, start: int, end: int) -> None:
     """Copy the rows of entries ``start`` to ``end - 1`` into the lookup tables, sorted by
     key, and move the mark to ``end``; in ``conn``'s transaction. ``start`` is the mark."""
     e, t = _entries, _transfers
-    in_run = e.c.idx.between(start, end - 1)
+    signed = _signed(e.c.idx.between(start, end - 1))
     conn.execute(
         insert(schema.signer_entries).from_select(
-            ["signer", "seq", "idx"],
-            select(e.c.signer, e.c.seq, e.c.idx).where(in_run).order_by(e.c.signer, e.c.seq),
+            ["signer", "seq", "idx"], signed.order_by(e.c.signer, e.c.seq)
         )
     )
-    moved = t.c.idx.between(start, end - 1)
-    parties = union(
-        select(t.c.from_account.label("account"), t.c.idx).where(moved),
-        select(t.c.to_account.label("account"), t.c.idx).where(moved),
-    ).subquery()
+    parties = _parties(t.c.idx.between(start, end - 1))
     conn.execute(
         insert(schema.account_transfers).from_select(
-            ["account", "idx"],
-            select(parties.c.account, parties.c.idx).order_by(parties.c.account, parties.c.idx),
+            ["account", "idx"], parties.order_by("account", "idx")
         )
     )
     value = {"value": str(end)}
@@ -122,16 +134,11 @@ def account_transfer_ids(account: str) -> CompoundSelect[Any]:
 def mismatch(conn: Connection) -> str | None:
     """What the first lookup table that differs from the rows below the mark holds or lacks
     (one row of the difference); None when both tables hold exactly what they should."""
-    e, t, s, a = _entries, _transfers, schema.signer_entries, schema.account_transfers
+    s, a = schema.signer_entries, schema.account_transfers
     mark = _mark()
-    parties = union(
-        select(t.c.from_account.label("account"), t.c.idx).where(t.c.idx < mark),
-        select(t.c.to_account.label("account"), t.c.idx).where(t.c.idx < mark),
-    ).subquery()
-    signed = select(e.c.signer, e.c.seq, e.c.idx).where(e.c.idx < mark)
     pairs = [
-        (s, select(s.c.signer, s.c.seq, s.c.idx), signed),
-        (a, select(a.c.account, a.c.idx), select(parties.c.account, parties.c.idx)),
+        (s, select(s.c.signer, s.c.seq, s.c.idx), _signed(_entries.c.idx < mark)),
+        (a, select(a.c.account, a.c.idx), _parties(_transfers.c.idx < mark)),
     ]
     for table, held, expected in pairs:
         for verb, extra in (("holds", held.except_(expected)), ("lacks", expected.except_(held))):

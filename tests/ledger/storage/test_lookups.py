@@ -84,7 +84,7 @@ class TestMark:
         assert [e for page in pages for e in page] == queries.entries(engine, signer="owner")
 
     def test_a_group_that_fails_leaves_the_mark_where_it_was(self, trading: World) -> None:
-        ledger, before = trading.ledger, mark(trading)
+        ledger = trading.ledger
         batch = trading.issue(10 * TONNE)
         raws = [
             trading.sign(
@@ -95,7 +95,6 @@ class TestMark:
             for _ in range(RUN)
         ]
         moved_to = mark(trading)
-        assert moved_to >= before
 
         def lose_connection(conn: Connection, outcomes: list[Outcome]) -> None:
             assert lookups.marked(conn) > moved_to  # this group's transaction moved it
